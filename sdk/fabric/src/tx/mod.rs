@@ -1,0 +1,1 @@
+//! Proposals, transactions, blocks and composite keys. (Being built: see issue 2.)
