@@ -21,7 +21,11 @@ fn bench(c: &mut Criterion) {
                 b.iter(|| signer.sign(black_box(&message)).expect("sign"))
             });
             group.bench_function(format!("verify/{backend:?}"), |b| {
-                b.iter(|| verifier.verify(black_box(&message), black_box(&sig)).expect("verify"))
+                b.iter(|| {
+                    verifier
+                        .verify(black_box(&message), black_box(&sig))
+                        .expect("verify")
+                })
             });
         }
         group.finish();

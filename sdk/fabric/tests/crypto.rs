@@ -7,7 +7,11 @@ use fabric_sdk::crypto::{
 use proptest::prelude::*;
 use std::path::PathBuf;
 
-const ALL: [KeyAlgorithm; 3] = [KeyAlgorithm::EcdsaP256, KeyAlgorithm::EcdsaP384, KeyAlgorithm::Ed25519];
+const ALL: [KeyAlgorithm; 3] = [
+    KeyAlgorithm::EcdsaP256,
+    KeyAlgorithm::EcdsaP384,
+    KeyAlgorithm::Ed25519,
+];
 
 #[test]
 fn every_backend_verifies_every_other_backends_signatures() {
@@ -20,7 +24,10 @@ fn every_backend_verifies_every_other_backends_signatures() {
             for _ in 0..20 {
                 let sig = signer.sign(b"medledger").unwrap();
                 if alg != KeyAlgorithm::Ed25519 {
-                    assert!(is_low_s(alg, &sig).unwrap(), "{alg} {signer_backend:?} produced high-S");
+                    assert!(
+                        is_low_s(alg, &sig).unwrap(),
+                        "{alg} {signer_backend:?} produced high-S"
+                    );
                 }
                 for verifier_backend in Backend::available() {
                     let v = public.verifier_with(*verifier_backend).unwrap();
@@ -59,7 +66,13 @@ fn high_s_signatures_are_rejected_like_fabric_does() {
         let high = sig.to_der();
         assert!(!is_low_s(alg, &high).unwrap());
         for b in Backend::available() {
-            let err = key.public_key().unwrap().verifier_with(*b).unwrap().verify(b"tx", &high).unwrap_err();
+            let err = key
+                .public_key()
+                .unwrap()
+                .verifier_with(*b)
+                .unwrap()
+                .verify(b"tx", &high)
+                .unwrap_err();
             assert!(err.to_string().contains("high-S"), "{err}");
         }
         assert_eq!(normalize_low_s(alg, high).unwrap(), low);
@@ -78,7 +91,12 @@ fn high_twin(alg: KeyAlgorithm, s: &[u8]) -> Vec<u8> {
     let mut borrow = 0i16;
     for i in (0..n.len()).rev() {
         let mut d = n[i] as i16 - s_full[i] as i16 - borrow;
-        borrow = if d < 0 { d += 256; 1 } else { 0 };
+        borrow = if d < 0 {
+            d += 256;
+            1
+        } else {
+            0
+        };
         out[i] = d as u8;
     }
     let first = out.iter().position(|&b| b != 0).unwrap();
@@ -104,7 +122,9 @@ fn pem_round_trip_and_ski() {
 fn loads_real_cryptogen_keys_and_signs_for_their_certificates() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/vectors/fabric-v3.1.5/crypto/peerOrganizations/org1.example.com/users/User1@org1.example.com/msp");
-    let key = PrivateKey::from_pem(&std::fs::read_to_string(root.join("keystore/priv_sk")).unwrap()).unwrap();
+    let key =
+        PrivateKey::from_pem(&std::fs::read_to_string(root.join("keystore/priv_sk")).unwrap())
+            .unwrap();
     assert_eq!(key.algorithm(), KeyAlgorithm::EcdsaP256);
     let cert_pem = std::fs::read(root.join("signcerts/User1@org1.example.com-cert.pem")).unwrap();
     let (_, pem) = x509_parser::pem::parse_x509_pem(&cert_pem).unwrap();
@@ -118,7 +138,10 @@ fn loads_real_cryptogen_keys_and_signs_for_their_certificates() {
 #[test]
 fn bad_keys_and_signatures_give_errors() {
     assert!(PrivateKey::from_pem("not pem").is_err());
-    assert!(PrivateKey::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").is_err());
+    assert!(
+        PrivateKey::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+            .is_err()
+    );
     assert!(PrivateKey::from_pkcs8_der(&[0x30, 0x00]).is_err());
     assert!(PublicKey::from_spki_der(b"junk").is_err());
     assert!(PublicKey::from_raw(KeyAlgorithm::Ed25519, &[1, 2, 3]).is_err());

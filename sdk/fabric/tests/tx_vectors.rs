@@ -24,7 +24,9 @@ use std::path::PathBuf;
 const VERSIONS: [&str; 2] = ["fabric-v3.1.5", "fabric-v2.5.16"];
 
 fn vectors(version: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors").join(version)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/vectors")
+        .join(version)
 }
 
 fn json(version: &str, rel: &str) -> Value {
@@ -33,7 +35,9 @@ fn json(version: &str, rel: &str) -> Value {
 }
 
 fn b64(v: &Value) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap()).unwrap()
+    base64::engine::general_purpose::STANDARD
+        .decode(v.as_str().unwrap())
+        .unwrap()
 }
 
 /// The public key of the certificate inside a SerializedIdentity.
@@ -66,12 +70,20 @@ fn recorded_proposals_parse_and_verify() {
             let d = json(version, &format!("gateway/{file}"));
             let signed = signed_proposal(&d);
             let p = ParsedProposal::parse(&signed).unwrap();
-            assert_eq!(p.txid(), d["transaction_id"].as_str().unwrap(), "{version}/{file}");
-            assert_eq!(hex::encode(p.digest()), d["proposal"]["digest_hex"].as_str().unwrap());
+            assert_eq!(
+                p.txid(),
+                d["transaction_id"].as_str().unwrap(),
+                "{version}/{file}"
+            );
+            assert_eq!(
+                hex::encode(p.digest()),
+                d["proposal"]["digest_hex"].as_str().unwrap()
+            );
             assert_eq!(p.channel(), "mychannel");
             assert_eq!(p.chaincode_name(), d["chaincode"].as_str().unwrap());
             let key = identity_key(p.creator());
-            p.verify_signature(key.verifier().unwrap().as_ref()).unwrap();
+            p.verify_signature(key.verifier().unwrap().as_ref())
+                .unwrap();
             // The same signature over other bytes fails.
             let mut bytes = signed.proposal_bytes.to_vec();
             let last = bytes.len() - 1;
@@ -92,7 +104,10 @@ fn our_builder_reproduces_the_node_clients_proposal_bytes() {
             let input = p.input().unwrap().clone();
             let mut b = ProposalBuilder::new(p.channel(), p.chaincode_name(), p.creator().clone())
                 .nonce(p.signature_header.nonce.to_vec())
-                .timestamp(Timestamp { seconds: ts.seconds, nanos: ts.nanos })
+                .timestamp(Timestamp {
+                    seconds: ts.seconds,
+                    nanos: ts.nanos,
+                })
                 .args(input.args.iter().cloned());
             for (k, v) in &p.transient {
                 b = b.transient(k.clone(), v.clone());
@@ -117,23 +132,35 @@ fn assembly_reproduces_the_gateways_prepared_transaction() {
             let endorse = &d["endorse_wire"][0];
             let req = EndorseRequest::decode(b64(&endorse["request_b64"]).as_slice()).unwrap();
             let resp = EndorseResponse::decode(b64(&endorse["response_b64"]).as_slice()).unwrap();
-            let proposal = ParsedProposal::parse(req.proposed_transaction.as_ref().unwrap()).unwrap();
+            let proposal =
+                ParsedProposal::parse(req.proposed_transaction.as_ref().unwrap()).unwrap();
             let prepared = resp.prepared_transaction.unwrap();
             let gw = ParsedTransaction::parse(&prepared).unwrap();
             // Reassemble from the proposal and the gateway's endorsements: identical bytes.
             let ours = UnsignedTransaction::assemble(&proposal, &gw.prp, &gw.endorsements).unwrap();
-            assert_eq!(hex::encode(ours.bytes()), hex::encode(&prepared.payload), "{version}/{file}");
-            assert_eq!(hex::encode(ours.digest()), d["transaction"]["digest_hex"].as_str().unwrap());
+            assert_eq!(
+                hex::encode(ours.bytes()),
+                hex::encode(&prepared.payload),
+                "{version}/{file}"
+            );
+            assert_eq!(
+                hex::encode(ours.digest()),
+                d["transaction"]["digest_hex"].as_str().unwrap()
+            );
             // The transient map never reaches the transaction.
             assert!(gw.proposal_payload.transient_map.is_empty());
-            assert_eq!(gw.response_payload.proposal_hash.as_ref(), proposal.proposal_hash());
+            assert_eq!(
+                gw.response_payload.proposal_hash.as_ref(),
+                proposal.proposal_hash()
+            );
             gw.check_proposal_hash().unwrap();
             // The signed envelope verifies with the creator key, its endorsements with the peers'.
             let signed =
                 Envelope::decode(b64(&d["transaction"]["signed_envelope_b64"]).as_slice()).unwrap();
             let tx = ParsedTransaction::parse(&signed).unwrap();
             let creator = identity_key(tx.creator());
-            tx.verify_creator_signature(creator.verifier().unwrap().as_ref()).unwrap();
+            tx.verify_creator_signature(creator.verifier().unwrap().as_ref())
+                .unwrap();
             assert!(!tx.endorsements.is_empty());
             for e in &tx.endorsements {
                 let key = identity_key(&e.endorser);
@@ -144,7 +171,9 @@ fn assembly_reproduces_the_gateways_prepared_transaction() {
                 let mut forged = tx.endorsements[0].clone();
                 forged.signature = tx.endorsements[1].signature.clone();
                 let key = identity_key(&forged.endorser);
-                assert!(verify_endorsement(&tx.prp, &forged, key.verifier().unwrap().as_ref()).is_err());
+                assert!(
+                    verify_endorsement(&tx.prp, &forged, key.verifier().unwrap().as_ref()).is_err()
+                );
             }
         }
     }
@@ -162,27 +191,41 @@ fn block_hash_chain_and_signatures_of_recorded_ledgers() {
             let block = Block::decode(std::fs::read(path).unwrap().as_slice()).unwrap();
             let header = block.header.clone().unwrap();
             assert_eq!(
-                hex::encode(block_header_der(header.number, &header.previous_hash, &header.data_hash)),
+                hex::encode(block_header_der(
+                    header.number,
+                    &header.previous_hash,
+                    &header.data_hash
+                )),
                 entry["header_asn1_der_hex"].as_str().unwrap()
             );
-            assert_eq!(hex::encode(block_header_hash(&header)), entry["header_hash_hex"].as_str().unwrap());
+            assert_eq!(
+                hex::encode(block_header_hash(&header)),
+                entry["header_hash_hex"].as_str().unwrap()
+            );
             verify_block_hashes(&block, previous.as_ref()).unwrap();
             let data = &block.data.as_ref().unwrap().data;
-            assert_eq!(transactions_filter(&block).len(), data.len(), "one code per tx");
+            assert_eq!(
+                transactions_filter(&block).len(),
+                data.len(),
+                "one code per tx"
+            );
             if header.number > 0 {
                 // The orderer's signature over value ‖ signature_header ‖ header DER.
                 let md = block_metadata(&block, BlockMetadataIndex::Signatures).unwrap();
                 let sig = &md.signatures[0];
                 let sh = SignatureHeader::decode(sig.signature_header.as_ref()).unwrap();
                 let msg = block_signature_message(&md.value, &sig.signature_header, &header);
-                identity_key(&sh.creator).verify(&msg, &sig.signature).unwrap();
+                identity_key(&sh.creator)
+                    .verify(&msg, &sig.signature)
+                    .unwrap();
                 // Every endorser transaction's creator signature and proposal hash check out.
                 for env in data {
                     let env = Envelope::decode(env.as_ref()).unwrap();
                     if let Ok(tx) = ParsedTransaction::parse(&env) {
                         tx.check_proposal_hash().unwrap();
                         let key = identity_key(tx.creator());
-                        tx.verify_creator_signature(key.verifier().unwrap().as_ref()).unwrap();
+                        tx.verify_creator_signature(key.verifier().unwrap().as_ref())
+                            .unwrap();
                         txs += 1;
                     }
                 }
@@ -200,6 +243,9 @@ fn block_hash_chain_and_signatures_of_recorded_ledgers() {
             count += 1;
         }
         assert!(count > 60, "{version}: only {count} blocks");
-        assert!(txs > 100, "{version}: only {txs} endorser transactions checked");
+        assert!(
+            txs > 100,
+            "{version}: only {txs} endorser transactions checked"
+        );
     }
 }

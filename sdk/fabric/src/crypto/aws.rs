@@ -20,7 +20,8 @@ impl std::fmt::Debug for AwsSigner {
 }
 
 pub(super) fn signer(key: &PrivateKey) -> Result<Arc<dyn Signer>> {
-    let rejected = |e: aws_lc_rs::error::KeyRejected| Error::Key(format!("aws-lc rejected the key: {e}"));
+    let rejected =
+        |e: aws_lc_rs::error::KeyRejected| Error::Key(format!("aws-lc rejected the key: {e}"));
     match key.algorithm() {
         KeyAlgorithm::EcdsaP256 => Ok(Arc::new(AwsSigner(Key::P256(
             sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, key.pkcs8_der())
@@ -48,14 +49,17 @@ impl Signer for AwsSigner {
     fn sign_digest(&self, digest: &[u8]) -> Result<Vec<u8>> {
         match &self.0 {
             Key::P256(k) => {
-                let d = aws_lc_rs::digest::Digest::import_less_safe(digest, &aws_lc_rs::digest::SHA256)
-                    .map_err(|_| {
-                        Error::Sign(format!(
-                            "an ECDSA signer takes a 32-byte SHA-256 digest, got {} bytes",
-                            digest.len()
-                        ))
-                    })?;
-                let s = k.sign_digest(&d).map_err(|_| Error::Sign("aws-lc ECDSA signing failed".into()))?;
+                let d =
+                    aws_lc_rs::digest::Digest::import_less_safe(digest, &aws_lc_rs::digest::SHA256)
+                        .map_err(|_| {
+                            Error::Sign(format!(
+                                "an ECDSA signer takes a 32-byte SHA-256 digest, got {} bytes",
+                                digest.len()
+                            ))
+                        })?;
+                let s = k
+                    .sign_digest(&d)
+                    .map_err(|_| Error::Sign("aws-lc ECDSA signing failed".into()))?;
                 der::normalize_low_s(KeyAlgorithm::EcdsaP256, s.as_ref().to_vec())
             }
             Key::Ed25519(k) => Ok(k.sign(digest).as_ref().to_vec()),
@@ -93,9 +97,16 @@ pub(super) fn verifier(key: &PublicKey) -> Result<Arc<dyn Verifier>> {
         KeyAlgorithm::EcdsaP384 => &sig::ECDSA_P384_SHA256_ASN1,
         KeyAlgorithm::Ed25519 => &sig::ED25519,
     };
-    let parsed = ParsedPublicKey::new(alg, key.as_bytes())
-        .map_err(|e| Error::Key(format!("aws-lc rejected the {} public key: {e}", key.algorithm())))?;
-    Ok(Arc::new(AwsVerifier { algorithm: key.algorithm(), key: parsed }))
+    let parsed = ParsedPublicKey::new(alg, key.as_bytes()).map_err(|e| {
+        Error::Key(format!(
+            "aws-lc rejected the {} public key: {e}",
+            key.algorithm()
+        ))
+    })?;
+    Ok(Arc::new(AwsVerifier {
+        algorithm: key.algorithm(),
+        key: parsed,
+    }))
 }
 
 impl Verifier for AwsVerifier {
@@ -107,8 +118,8 @@ impl Verifier for AwsVerifier {
         if self.algorithm != KeyAlgorithm::Ed25519 {
             check_ecdsa(self.algorithm, message, signature)?;
         }
-        self.key
-            .verify_sig(message, signature)
-            .map_err(|_| Error::InvalidSignature("signature does not match the message and key".into()))
+        self.key.verify_sig(message, signature).map_err(|_| {
+            Error::InvalidSignature("signature does not match the message and key".into())
+        })
     }
 }

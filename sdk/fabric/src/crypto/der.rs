@@ -38,7 +38,8 @@ impl EcdsaSignature {
     /// negative integers and zero values, like Fabric's verifier ("invalid signature, R/S must be
     /// larger than zero").
     pub fn from_der(der: &[u8]) -> Result<Self> {
-        let bad = |why: &str| Error::InvalidSignature(format!("malformed ECDSA DER signature: {why}"));
+        let bad =
+            |why: &str| Error::InvalidSignature(format!("malformed ECDSA DER signature: {why}"));
         let (tag, body, rest) = read_tlv(der).ok_or_else(|| bad("truncated"))?;
         if tag != 0x30 {
             return Err(bad("not a SEQUENCE"));
@@ -56,7 +57,10 @@ impl EcdsaSignature {
                 "ECDSA signature r and s must be larger than zero".into(),
             ));
         }
-        Ok(EcdsaSignature { r: r.to_vec(), s: s.to_vec() })
+        Ok(EcdsaSignature {
+            r: r.to_vec(),
+            s: s.to_vec(),
+        })
     }
 
     /// DER encoding with minimal INTEGERs.
@@ -194,7 +198,11 @@ fn sub_be(a: &[u8], b: &[u8]) -> Vec<u8> {
     let mut borrow = 0i16;
     for i in 0..a.len() {
         let ai = a.len() - 1 - i;
-        let bv = if i < b.len() { b[b.len() - 1 - i] as i16 } else { 0 };
+        let bv = if i < b.len() {
+            b[b.len() - 1 - i] as i16
+        } else {
+            0
+        };
         let mut d = a[ai] as i16 - bv - borrow;
         borrow = if d < 0 {
             d += 256;
@@ -234,9 +242,15 @@ mod tests {
 
     #[test]
     fn der_round_trips_and_pads_high_bit() {
-        let sig = EcdsaSignature { r: vec![0x80, 0x01], s: vec![0x7F] };
+        let sig = EcdsaSignature {
+            r: vec![0x80, 0x01],
+            s: vec![0x7F],
+        };
         let der = sig.to_der();
-        assert_eq!(der, vec![0x30, 0x07, 0x02, 0x03, 0x00, 0x80, 0x01, 0x02, 0x01, 0x7F]);
+        assert_eq!(
+            der,
+            vec![0x30, 0x07, 0x02, 0x03, 0x00, 0x80, 0x01, 0x02, 0x01, 0x7F]
+        );
         assert_eq!(EcdsaSignature::from_der(&der).unwrap(), sig);
     }
 

@@ -16,7 +16,9 @@ pub struct PrivateKey {
 
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PrivateKey").field("algorithm", &self.algorithm).finish_non_exhaustive()
+        f.debug_struct("PrivateKey")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
     }
 }
 
@@ -24,8 +26,8 @@ impl PrivateKey {
     /// Reads a PEM private key: `PRIVATE KEY` (PKCS#8, as cryptogen and fabric-ca-client write)
     /// or `EC PRIVATE KEY` (SEC1).
     pub fn from_pem(pem_text: &str) -> Result<Self> {
-        let block = pem::parse(pem_text)
-            .map_err(|e| Error::Key(format!("not a PEM private key: {e}")))?;
+        let block =
+            pem::parse(pem_text).map_err(|e| Error::Key(format!("not a PEM private key: {e}")))?;
         match block.tag() {
             "PRIVATE KEY" => Self::from_pkcs8_der(block.contents()),
             "EC PRIVATE KEY" => Self::from_sec1_der(block.contents()),
@@ -59,7 +61,9 @@ impl PrivateKey {
         if let Ok(k) = p384::SecretKey::from_sec1_der(der) {
             return Self::from_p384(&k);
         }
-        Err(Error::Key("SEC1 key is not ECDSA P-256 or P-384 (or is corrupt)".into()))
+        Err(Error::Key(
+            "SEC1 key is not ECDSA P-256 or P-384 (or is corrupt)".into(),
+        ))
     }
 
     /// A new random key.
@@ -76,18 +80,33 @@ impl PrivateKey {
     }
 
     fn from_p256(k: &p256::SecretKey) -> Result<Self> {
-        let doc = k.to_pkcs8_der().map_err(|e| Error::Key(format!("P-256 key encoding: {e}")))?;
-        Ok(PrivateKey { algorithm: KeyAlgorithm::EcdsaP256, pkcs8: doc.as_bytes().to_vec() })
+        let doc = k
+            .to_pkcs8_der()
+            .map_err(|e| Error::Key(format!("P-256 key encoding: {e}")))?;
+        Ok(PrivateKey {
+            algorithm: KeyAlgorithm::EcdsaP256,
+            pkcs8: doc.as_bytes().to_vec(),
+        })
     }
 
     fn from_p384(k: &p384::SecretKey) -> Result<Self> {
-        let doc = k.to_pkcs8_der().map_err(|e| Error::Key(format!("P-384 key encoding: {e}")))?;
-        Ok(PrivateKey { algorithm: KeyAlgorithm::EcdsaP384, pkcs8: doc.as_bytes().to_vec() })
+        let doc = k
+            .to_pkcs8_der()
+            .map_err(|e| Error::Key(format!("P-384 key encoding: {e}")))?;
+        Ok(PrivateKey {
+            algorithm: KeyAlgorithm::EcdsaP384,
+            pkcs8: doc.as_bytes().to_vec(),
+        })
     }
 
     fn from_ed25519(k: &ed25519_dalek::SigningKey) -> Result<Self> {
-        let doc = k.to_pkcs8_der().map_err(|e| Error::Key(format!("Ed25519 key encoding: {e}")))?;
-        Ok(PrivateKey { algorithm: KeyAlgorithm::Ed25519, pkcs8: doc.as_bytes().to_vec() })
+        let doc = k
+            .to_pkcs8_der()
+            .map_err(|e| Error::Key(format!("Ed25519 key encoding: {e}")))?;
+        Ok(PrivateKey {
+            algorithm: KeyAlgorithm::Ed25519,
+            pkcs8: doc.as_bytes().to_vec(),
+        })
     }
 
     /// The kind of key.
@@ -119,9 +138,15 @@ impl PrivateKey {
                 .public_key()
                 .to_sec1_bytes()
                 .to_vec(),
-            KeyAlgorithm::Ed25519 => ed25519_secret(&self.pkcs8)?.verifying_key().to_bytes().to_vec(),
+            KeyAlgorithm::Ed25519 => ed25519_secret(&self.pkcs8)?
+                .verifying_key()
+                .to_bytes()
+                .to_vec(),
         };
-        Ok(PublicKey { algorithm: self.algorithm, bytes })
+        Ok(PublicKey {
+            algorithm: self.algorithm,
+            bytes,
+        })
     }
 
     /// A signer with the default back end.
@@ -165,7 +190,12 @@ pub struct PublicKey {
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PublicKey({}, {})", self.algorithm, hex::encode(&self.bytes))
+        write!(
+            f,
+            "PublicKey({}, {})",
+            self.algorithm,
+            hex::encode(&self.bytes)
+        )
     }
 }
 
@@ -185,7 +215,10 @@ impl PublicKey {
             });
         }
         if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_der(der) {
-            return Ok(PublicKey { algorithm: KeyAlgorithm::Ed25519, bytes: k.to_bytes().to_vec() });
+            return Ok(PublicKey {
+                algorithm: KeyAlgorithm::Ed25519,
+                bytes: k.to_bytes().to_vec(),
+            });
         }
         Err(Error::Key(
             "public key is not ECDSA P-256, ECDSA P-384 or Ed25519 (or is corrupt)".into(),

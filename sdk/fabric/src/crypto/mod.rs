@@ -13,11 +13,11 @@
 //! The [`Signer`] trait is public so an HSM, KMS or PKCS#11 signer can plug in: it receives a
 //! digest (or, for Ed25519, the message) and returns the signature bytes.
 
+#[cfg(feature = "aws-lc")]
+mod aws;
 mod der;
 mod keys;
 mod pure;
-#[cfg(feature = "aws-lc")]
-mod aws;
 
 pub use der::{EcdsaSignature, is_low_s, normalize_low_s};
 pub use keys::{PrivateKey, PublicKey};

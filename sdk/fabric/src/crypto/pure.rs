@@ -51,15 +51,17 @@ impl Signer for PureSigner {
         match &self.0 {
             SignKey::P256(k) => {
                 check_digest(digest)?;
-                let sig: p256::ecdsa::Signature =
-                    k.sign_prehash(digest).map_err(|e| Error::Sign(e.to_string()))?;
+                let sig: p256::ecdsa::Signature = k
+                    .sign_prehash(digest)
+                    .map_err(|e| Error::Sign(e.to_string()))?;
                 let sig = sig.normalize_s().unwrap_or(sig);
                 Ok(sig.to_der().as_bytes().to_vec())
             }
             SignKey::P384(k) => {
                 check_digest(digest)?;
-                let sig: p384::ecdsa::Signature =
-                    k.sign_prehash(digest).map_err(|e| Error::Sign(e.to_string()))?;
+                let sig: p384::ecdsa::Signature = k
+                    .sign_prehash(digest)
+                    .map_err(|e| Error::Sign(e.to_string()))?;
                 let sig = sig.normalize_s().unwrap_or(sig);
                 Ok(sig.to_der().as_bytes().to_vec())
             }
@@ -88,12 +90,12 @@ impl std::fmt::Debug for PureVerifier {
 pub(super) fn verifier(key: &PublicKey) -> Result<Arc<dyn Verifier>> {
     let bad = |_| Error::Key(format!("not a valid {} public key", key.algorithm()));
     Ok(Arc::new(PureVerifier(match key.algorithm() {
-        KeyAlgorithm::EcdsaP256 => {
-            VerifyKey::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(key.as_bytes()).map_err(bad)?)
-        }
-        KeyAlgorithm::EcdsaP384 => {
-            VerifyKey::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(key.as_bytes()).map_err(bad)?)
-        }
+        KeyAlgorithm::EcdsaP256 => VerifyKey::P256(
+            p256::ecdsa::VerifyingKey::from_sec1_bytes(key.as_bytes()).map_err(bad)?,
+        ),
+        KeyAlgorithm::EcdsaP384 => VerifyKey::P384(
+            p384::ecdsa::VerifyingKey::from_sec1_bytes(key.as_bytes()).map_err(bad)?,
+        ),
         KeyAlgorithm::Ed25519 => {
             let arr: [u8; 32] = key
                 .as_bytes()
@@ -117,7 +119,8 @@ impl Verifier for PureVerifier {
     }
 
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<()> {
-        let failed = || Error::InvalidSignature("signature does not match the message and key".into());
+        let failed =
+            || Error::InvalidSignature("signature does not match the message and key".into());
         match &self.0 {
             VerifyKey::P256(k) => {
                 let digest = check_ecdsa(KeyAlgorithm::EcdsaP256, message, signature)?;
@@ -147,7 +150,8 @@ pub(super) fn check_ecdsa(alg: KeyAlgorithm, message: &[u8], signature: &[u8]) -
     let sig = der::EcdsaSignature::from_der(signature)?;
     if !sig.is_low_s(alg)? {
         return Err(Error::InvalidSignature(
-            "high-S ECDSA signature: S must be smaller than half the order (Fabric rejects it)".into(),
+            "high-S ECDSA signature: S must be smaller than half the order (Fabric rejects it)"
+                .into(),
         ));
     }
     Ok(super::sha256(message))

@@ -44,7 +44,11 @@ fn push_tlv(out: &mut Vec<u8>, tag: u8, value: &[u8]) {
 
 /// The hash of a block header: the next block's `previous_hash`.
 pub fn block_header_hash(header: &BlockHeader) -> [u8; 32] {
-    sha256(&block_header_der(header.number, &header.previous_hash, &header.data_hash))
+    sha256(&block_header_der(
+        header.number,
+        &header.previous_hash,
+        &header.data_hash,
+    ))
 }
 
 /// SHA-256 over the concatenation of the block's data entries.
@@ -54,7 +58,11 @@ pub fn block_data_hash<D: AsRef<[u8]>>(data: &[D]) -> [u8; 32] {
 }
 
 /// The bytes a block signer signs: `metadata value ‖ signature header ‖ header DER`.
-pub fn block_signature_message(value: &[u8], signature_header: &[u8], header: &BlockHeader) -> Vec<u8> {
+pub fn block_signature_message(
+    value: &[u8],
+    signature_header: &[u8],
+    header: &BlockHeader,
+) -> Vec<u8> {
     let der = block_header_der(header.number, &header.previous_hash, &header.data_hash);
     let mut m = Vec::with_capacity(value.len() + signature_header.len() + der.len());
     m.extend_from_slice(value);
@@ -66,31 +74,39 @@ pub fn block_signature_message(value: &[u8], signature_header: &[u8], header: &B
 /// Checks a block's own consistency: the data hash matches the data, and (if given) the
 /// previous block's header hash is this block's `previous_hash`.
 pub fn verify_block_hashes(block: &Block, previous: Option<&BlockHeader>) -> Result<()> {
-    let header = block
-        .header
+    let header = block.header.as_ref().ok_or_else(|| Error::Malformed {
+        what: "Block",
+        reason: "no header".into(),
+    })?;
+    let data = block
+        .data
         .as_ref()
-        .ok_or_else(|| Error::Malformed { what: "Block", reason: "no header".into() })?;
-    let data = block.data.as_ref().map(|d| d.data.as_slice()).unwrap_or(&[]);
+        .map(|d| d.data.as_slice())
+        .unwrap_or(&[]);
     if block_data_hash(data).as_slice() != header.data_hash.as_ref() {
         return Err(Error::Transaction(format!(
             "block {}: data hash does not match its data",
             header.number
         )));
     }
-    if let Some(prev) = previous {
-        if block_header_hash(prev).as_slice() != header.previous_hash.as_ref() {
-            return Err(Error::Transaction(format!(
-                "block {}: previous_hash does not match block {}'s header hash",
-                header.number, prev.number
-            )));
-        }
+    if let Some(prev) = previous
+        && block_header_hash(prev).as_slice() != header.previous_hash.as_ref()
+    {
+        return Err(Error::Transaction(format!(
+            "block {}: previous_hash does not match block {}'s header hash",
+            header.number, prev.number
+        )));
     }
     Ok(())
 }
 
 /// The metadata entry at `index`, decoded as `common.Metadata` (absent or empty ⇒ default).
 pub fn block_metadata(block: &Block, index: BlockMetadataIndex) -> Result<Metadata> {
-    match block.metadata.as_ref().and_then(|m| m.metadata.get(index as usize)) {
+    match block
+        .metadata
+        .as_ref()
+        .and_then(|m| m.metadata.get(index as usize))
+    {
         Some(bytes) if !bytes.is_empty() => decode("block Metadata", bytes),
         _ => Ok(Metadata::default()),
     }
@@ -102,7 +118,10 @@ pub fn transactions_filter(block: &Block) -> &[u8] {
     block
         .metadata
         .as_ref()
-        .and_then(|m| m.metadata.get(BlockMetadataIndex::TransactionsFilter as usize))
+        .and_then(|m| {
+            m.metadata
+                .get(BlockMetadataIndex::TransactionsFilter as usize)
+        })
         .map(|b| b.as_ref())
         .unwrap_or(&[])
 }

@@ -25,7 +25,11 @@ fn check_component(what: &str, s: &str) -> Result<()> {
 pub fn create_composite_key<S: AsRef<str>>(object_type: &str, attributes: &[S]) -> Result<String> {
     check_component("object type", object_type)?;
     let mut key = String::with_capacity(
-        2 + object_type.len() + attributes.iter().map(|a| a.as_ref().len() + 1).sum::<usize>(),
+        2 + object_type.len()
+            + attributes
+                .iter()
+                .map(|a| a.as_ref().len() + 1)
+                .sum::<usize>(),
     );
     key.push(COMPOSITE_KEY_NAMESPACE);
     key.push_str(object_type);
@@ -41,10 +45,14 @@ pub fn create_composite_key<S: AsRef<str>>(object_type: &str, attributes: &[S]) 
 /// Splits a composite key into its object type and attributes.
 pub fn split_composite_key(key: &str) -> Result<(String, Vec<String>)> {
     let rest = key.strip_prefix(COMPOSITE_KEY_NAMESPACE).ok_or_else(|| {
-        Error::CompositeKey(format!("{key:?} is not a composite key (it does not start with U+0000)"))
+        Error::CompositeKey(format!(
+            "{key:?} is not a composite key (it does not start with U+0000)"
+        ))
     })?;
     let body = rest.strip_suffix(MIN_UNICODE_RUNE).ok_or_else(|| {
-        Error::CompositeKey(format!("{key:?} is not a composite key (it does not end with U+0000)"))
+        Error::CompositeKey(format!(
+            "{key:?} is not a composite key (it does not end with U+0000)"
+        ))
     })?;
     let mut parts = body.split(MIN_UNICODE_RUNE).map(str::to_owned);
     let object_type = parts.next().unwrap_or_default();
@@ -67,7 +75,10 @@ pub fn validate_simple_key(key: &str) -> Result<()> {
 }
 
 /// The `[start, end)` range of every key that starts with the partial composite key.
-pub fn partial_key_range<S: AsRef<str>>(object_type: &str, attributes: &[S]) -> Result<(String, String)> {
+pub fn partial_key_range<S: AsRef<str>>(
+    object_type: &str,
+    attributes: &[S],
+) -> Result<(String, String)> {
     let start = create_composite_key(object_type, attributes)?;
     let mut end = start.clone();
     end.push(MAX_UNICODE_RUNE);
@@ -76,7 +87,10 @@ pub fn partial_key_range<S: AsRef<str>>(object_type: &str, attributes: &[S]) -> 
 
 /// The `[start, end)` range of every composite key of the namespace.
 pub fn all_composite_keys_range() -> (String, String) {
-    (COMPOSITE_KEY_NAMESPACE.to_string(), format!("{COMPOSITE_KEY_NAMESPACE}{MAX_UNICODE_RUNE}"))
+    (
+        COMPOSITE_KEY_NAMESPACE.to_string(),
+        format!("{COMPOSITE_KEY_NAMESPACE}{MAX_UNICODE_RUNE}"),
+    )
 }
 
 #[cfg(test)]
@@ -97,7 +111,10 @@ mod tests {
         let k = create_composite_key::<&str>("t", &[]).unwrap();
         assert_eq!(split_composite_key(&k).unwrap(), ("t".to_string(), vec![]));
         let k = create_composite_key("t", &[""]).unwrap();
-        assert_eq!(split_composite_key(&k).unwrap(), ("t".to_string(), vec![String::new()]));
+        assert_eq!(
+            split_composite_key(&k).unwrap(),
+            ("t".to_string(), vec![String::new()])
+        );
     }
 
     #[test]

@@ -18,7 +18,9 @@ pub mod transaction;
 
 pub use block::{block_data_hash, block_header_der, block_header_hash};
 pub use composite_key::{create_composite_key, split_composite_key};
-pub use proposal::{ParsedProposal, ProposalBuilder, UnsignedProposal, compute_txid, proposal_hash};
+pub use proposal::{
+    ParsedProposal, ProposalBuilder, UnsignedProposal, compute_txid, proposal_hash,
+};
 pub use response::{Endorser, ResponseSet};
 pub use transaction::{ParsedTransaction, UnsignedTransaction};
 
@@ -35,5 +37,8 @@ pub fn now_timestamp() -> fabric_protos::Timestamp {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    fabric_protos::Timestamp { seconds: now.as_secs() as i64, nanos: now.subsec_nanos() as i32 }
+    fabric_protos::Timestamp {
+        seconds: now.as_secs() as i64,
+        nanos: now.subsec_nanos() as i32,
+    }
 }

@@ -42,8 +42,11 @@ pub fn proposal_hash(channel_header: &[u8], signature_header: &[u8], input: &[u8
 /// The encoding of `ChaincodeProposalPayload{input}` with no transient map: what a committed
 /// transaction carries as `chaincode_proposal_payload` (empty when `input` is empty).
 pub fn payload_without_transient(input: &[u8]) -> Vec<u8> {
-    ChaincodeProposalPayload { input: Bytes::copy_from_slice(input), transient_map: BTreeMap::new() }
-        .encode_to_vec()
+    ChaincodeProposalPayload {
+        input: Bytes::copy_from_slice(input),
+        transient_map: BTreeMap::new(),
+    }
+    .encode_to_vec()
 }
 
 /// Builds a proposal for a chaincode invocation.
@@ -62,7 +65,11 @@ pub struct ProposalBuilder {
 
 impl ProposalBuilder {
     /// A proposal to `chaincode` on `channel` signed by `creator` (SerializedIdentity bytes).
-    pub fn new(channel: impl Into<String>, chaincode: impl Into<String>, creator: impl Into<Bytes>) -> Self {
+    pub fn new(
+        channel: impl Into<String>,
+        chaincode: impl Into<String>,
+        creator: impl Into<Bytes>,
+    ) -> Self {
         ProposalBuilder {
             channel: channel.into(),
             chaincode: chaincode.into(),
@@ -135,10 +142,14 @@ impl ProposalBuilder {
             return Err(Error::Transaction("a proposal needs a channel name".into()));
         }
         if self.chaincode.is_empty() {
-            return Err(Error::Transaction("a proposal needs a chaincode name".into()));
+            return Err(Error::Transaction(
+                "a proposal needs a chaincode name".into(),
+            ));
         }
         if self.creator.is_empty() {
-            return Err(Error::Transaction("a proposal needs a creator identity".into()));
+            return Err(Error::Transaction(
+                "a proposal needs a creator identity".into(),
+            ));
         }
         let nonce = match self.nonce {
             Some(n) if n.is_empty() => {
@@ -148,9 +159,14 @@ impl ProposalBuilder {
             None => new_nonce()?.to_vec(),
         };
         let txid = compute_txid(&nonce, &self.creator);
-        let chaincode_id = ChaincodeId { name: self.chaincode.clone(), ..Default::default() };
-        let extension =
-            ChaincodeHeaderExtension { chaincode_id: Some(chaincode_id.clone()) }.encode_to_vec();
+        let chaincode_id = ChaincodeId {
+            name: self.chaincode.clone(),
+            ..Default::default()
+        };
+        let extension = ChaincodeHeaderExtension {
+            chaincode_id: Some(chaincode_id.clone()),
+        }
+        .encode_to_vec();
         let channel_header = ChannelHeader {
             r#type: HeaderType::EndorserTransaction as i32,
             version: 0,
@@ -162,8 +178,11 @@ impl ProposalBuilder {
             tls_cert_hash: self.tls_cert_hash.unwrap_or_default(),
         }
         .encode_to_vec();
-        let signature_header =
-            SignatureHeader { creator: self.creator.clone(), nonce: nonce.into() }.encode_to_vec();
+        let signature_header = SignatureHeader {
+            creator: self.creator.clone(),
+            nonce: nonce.into(),
+        }
+        .encode_to_vec();
         let input = ChaincodeInvocationSpec {
             chaincode_spec: Some(ChaincodeSpec {
                 // The official Node client sends NODE; peers ignore the value.
@@ -188,8 +207,12 @@ impl ProposalBuilder {
             transient_map: self.transient,
         }
         .encode_to_vec();
-        let proposal_bytes = Proposal { header: header.into(), payload: payload.into(), extension: Bytes::new() }
-            .encode_to_vec();
+        let proposal_bytes = Proposal {
+            header: header.into(),
+            payload: payload.into(),
+            extension: Bytes::new(),
+        }
+        .encode_to_vec();
         Ok(UnsignedProposal {
             txid,
             channel: self.channel,
@@ -249,7 +272,10 @@ impl UnsignedProposal {
 
     /// Attaches a signature made elsewhere (HSM, offline signing).
     pub fn with_signature(&self, signature: impl Into<Bytes>) -> SignedProposal {
-        SignedProposal { proposal_bytes: self.proposal_bytes.clone(), signature: signature.into() }
+        SignedProposal {
+            proposal_bytes: self.proposal_bytes.clone(),
+            signature: signature.into(),
+        }
     }
 }
 
@@ -284,15 +310,22 @@ impl ParsedProposal {
     /// caller's (they need the MSP).
     pub fn parse(signed: &SignedProposal) -> Result<Self> {
         if signed.proposal_bytes.is_empty() {
-            return Err(Error::Malformed { what: "SignedProposal", reason: "empty proposal_bytes".into() });
+            return Err(Error::Malformed {
+                what: "SignedProposal",
+                reason: "empty proposal_bytes".into(),
+            });
         }
         if signed.signature.is_empty() {
-            return Err(Error::Malformed { what: "SignedProposal", reason: "empty signature".into() });
+            return Err(Error::Malformed {
+                what: "SignedProposal",
+                reason: "empty signature".into(),
+            });
         }
         let proposal: Proposal = decode("Proposal", &signed.proposal_bytes)?;
         let header: Header = decode("Proposal.header (Header)", &proposal.header)?;
         let channel_header: ChannelHeader = decode("ChannelHeader", &header.channel_header)?;
-        let signature_header: SignatureHeader = decode("SignatureHeader", &header.signature_header)?;
+        let signature_header: SignatureHeader =
+            decode("SignatureHeader", &header.signature_header)?;
         if channel_header.r#type != HeaderType::EndorserTransaction as i32 {
             return Err(Error::Malformed {
                 what: "ChannelHeader",
@@ -309,10 +342,16 @@ impl ParsedProposal {
             });
         }
         if signature_header.nonce.is_empty() {
-            return Err(Error::Malformed { what: "SignatureHeader", reason: "empty nonce".into() });
+            return Err(Error::Malformed {
+                what: "SignatureHeader",
+                reason: "empty nonce".into(),
+            });
         }
         if signature_header.creator.is_empty() {
-            return Err(Error::Malformed { what: "SignatureHeader", reason: "empty creator".into() });
+            return Err(Error::Malformed {
+                what: "SignatureHeader",
+                reason: "empty creator".into(),
+            });
         }
         let expected = compute_txid(&signature_header.nonce, &signature_header.creator);
         if channel_header.tx_id != expected {
@@ -324,8 +363,10 @@ impl ParsedProposal {
         let extension: ChaincodeHeaderExtension =
             decode("ChaincodeHeaderExtension", &channel_header.extension)?;
         let header_chaincode = extension.chaincode_id.unwrap_or_default();
-        let payload: ChaincodeProposalPayload = decode("ChaincodeProposalPayload", &proposal.payload)?;
-        let invocation: ChaincodeInvocationSpec = decode("ChaincodeInvocationSpec", &payload.input)?;
+        let payload: ChaincodeProposalPayload =
+            decode("ChaincodeProposalPayload", &proposal.payload)?;
+        let invocation: ChaincodeInvocationSpec =
+            decode("ChaincodeInvocationSpec", &payload.input)?;
         let has_input = invocation
             .chaincode_spec
             .as_ref()
@@ -377,7 +418,10 @@ impl ParsedProposal {
 
     /// The chaincode input (function and arguments).
     pub fn input(&self) -> Option<&ChaincodeInput> {
-        self.invocation.chaincode_spec.as_ref().and_then(|s| s.input.as_ref())
+        self.invocation
+            .chaincode_spec
+            .as_ref()
+            .and_then(|s| s.input.as_ref())
     }
 
     /// SHA-256 of the proposal bytes (what the creator signed, for ECDSA).
@@ -387,7 +431,11 @@ impl ParsedProposal {
 
     /// The proposal hash (transient map excluded).
     pub fn proposal_hash(&self) -> [u8; 32] {
-        proposal_hash(&self.channel_header_bytes, &self.signature_header_bytes, &self.input_bytes)
+        proposal_hash(
+            &self.channel_header_bytes,
+            &self.signature_header_bytes,
+            &self.input_bytes,
+        )
     }
 
     /// Verifies the creator's signature over the proposal bytes with the creator's key.

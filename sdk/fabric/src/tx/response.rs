@@ -24,8 +24,15 @@ pub fn endorsement_message(prp: &[u8], endorser: &[u8]) -> Vec<u8> {
 }
 
 /// Verifies one endorsement over `prp` with the endorser's key.
-pub fn verify_endorsement(prp: &[u8], endorsement: &Endorsement, verifier: &dyn Verifier) -> Result<()> {
-    verifier.verify(&endorsement_message(prp, &endorsement.endorser), &endorsement.signature)
+pub fn verify_endorsement(
+    prp: &[u8],
+    endorsement: &Endorsement,
+    verifier: &dyn Verifier,
+) -> Result<()> {
+    verifier.verify(
+        &endorsement_message(prp, &endorsement.endorser),
+        &endorsement.signature,
+    )
 }
 
 /// A peer identity that endorses: its SerializedIdentity bytes and its signer.
@@ -53,7 +60,9 @@ impl Endorser {
     ) -> Result<ProposalResponse> {
         let action = ChaincodeAction {
             results,
-            events: event.map(|e| Bytes::from(e.encode_to_vec())).unwrap_or_default(),
+            events: event
+                .map(|e| Bytes::from(e.encode_to_vec()))
+                .unwrap_or_default(),
             response: Some(response.clone()),
             chaincode_id: Some(chaincode),
         };
@@ -65,9 +74,13 @@ impl Endorser {
         .into();
         let status = response.status;
         if (400..500).contains(&status) {
-            return Ok(ProposalResponse { version: 1, response: Some(response), ..Default::default() });
+            return Ok(ProposalResponse {
+                version: 1,
+                response: Some(response),
+                ..Default::default()
+            });
         }
-        if status >= 500 || status < 200 {
+        if !(200..500).contains(&status) {
             return Ok(ProposalResponse {
                 version: 1,
                 response: Some(response),
@@ -75,13 +88,18 @@ impl Endorser {
                 ..Default::default()
             });
         }
-        let signature = self.signer.sign(&endorsement_message(&prp, &self.identity))?;
+        let signature = self
+            .signer
+            .sign(&endorsement_message(&prp, &self.identity))?;
         Ok(ProposalResponse {
             version: 1,
             timestamp: None,
             response: Some(response),
             payload: prp,
-            endorsement: Some(Endorsement { endorser: self.identity.clone(), signature: signature.into() }),
+            endorsement: Some(Endorsement {
+                endorser: self.identity.clone(),
+                signature: signature.into(),
+            }),
             interest: None,
         })
     }
@@ -111,7 +129,11 @@ impl ResponseSet {
         for (i, r) in responses.iter().enumerate() {
             let status = r.response.as_ref().map(|r| r.status).unwrap_or(0);
             if !(200..400).contains(&status) {
-                let message = r.response.as_ref().map(|r| r.message.as_str()).unwrap_or("");
+                let message = r
+                    .response
+                    .as_ref()
+                    .map(|r| r.message.as_str())
+                    .unwrap_or("");
                 return Err(Error::Transaction(format!(
                     "proposal response {i} failed: status {status}, message {message:?}"
                 )));
@@ -122,21 +144,29 @@ impl ResponseSet {
                      (non-deterministic chaincode or different ledger states)"
                 )));
             }
-            let e = r
-                .endorsement
-                .as_ref()
-                .ok_or_else(|| Error::Transaction(format!("proposal response {i} is not endorsed")))?;
+            let e = r.endorsement.as_ref().ok_or_else(|| {
+                Error::Transaction(format!("proposal response {i} is not endorsed"))
+            })?;
             if !endorsements.iter().any(|x| x.endorser == e.endorser) {
                 endorsements.push(e.clone());
             }
         }
         let payload: ProposalResponsePayload = decode("ProposalResponsePayload", &first.payload)?;
         let action: ChaincodeAction = decode("ChaincodeAction", &payload.extension)?;
-        Ok(ResponseSet { prp: first.payload.clone(), payload, action, endorsements })
+        Ok(ResponseSet {
+            prp: first.payload.clone(),
+            payload,
+            action,
+            endorsements,
+        })
     }
 
     /// The chaincode's response payload (the transaction's result).
     pub fn result(&self) -> &[u8] {
-        self.action.response.as_ref().map(|r| r.payload.as_ref()).unwrap_or(&[])
+        self.action
+            .response
+            .as_ref()
+            .map(|r| r.payload.as_ref())
+            .unwrap_or(&[])
     }
 }

@@ -7,7 +7,9 @@ use crate::crypto::{Signer, Verifier, sha256};
 use crate::{Error, Result};
 use bytes::Bytes;
 use fabric_protos::Message;
-use fabric_protos::common::{ChannelHeader, Envelope, Header, HeaderType, Payload, SignatureHeader};
+use fabric_protos::common::{
+    ChannelHeader, Envelope, Header, HeaderType, Payload, SignatureHeader,
+};
 use fabric_protos::protos::{
     ChaincodeAction, ChaincodeActionPayload, ChaincodeEndorsedAction, ChaincodeProposalPayload,
     Endorsement, ProposalResponsePayload, Transaction, TransactionAction,
@@ -26,9 +28,15 @@ impl UnsignedTransaction {
     /// Uses the proposal's original channel header and signature header bytes, the
     /// SignatureHeader bytes again as `TransactionAction.header`, and the proposal payload with
     /// the transient map removed. Endorsements are deduplicated by endorser.
-    pub fn assemble(proposal: &ParsedProposal, prp: &Bytes, endorsements: &[Endorsement]) -> Result<Self> {
+    pub fn assemble(
+        proposal: &ParsedProposal,
+        prp: &Bytes,
+        endorsements: &[Endorsement],
+    ) -> Result<Self> {
         if endorsements.is_empty() {
-            return Err(Error::Transaction("a transaction needs at least one endorsement".into()));
+            return Err(Error::Transaction(
+                "a transaction needs at least one endorsement".into(),
+            ));
         }
         let mut unique: Vec<Endorsement> = Vec::with_capacity(endorsements.len());
         for e in endorsements {
@@ -38,7 +46,10 @@ impl UnsignedTransaction {
         }
         let cap = ChaincodeActionPayload {
             chaincode_proposal_payload: payload_without_transient(&proposal.input_bytes).into(),
-            action: Some(ChaincodeEndorsedAction { proposal_response_payload: prp.clone(), endorsements: unique }),
+            action: Some(ChaincodeEndorsedAction {
+                proposal_response_payload: prp.clone(),
+                endorsements: unique,
+            }),
         };
         let tx = Transaction {
             actions: vec![TransactionAction {
@@ -53,12 +64,18 @@ impl UnsignedTransaction {
             }),
             data: tx.encode_to_vec().into(),
         };
-        Ok(UnsignedTransaction { txid: proposal.txid().to_owned(), payload: payload.encode_to_vec().into() })
+        Ok(UnsignedTransaction {
+            txid: proposal.txid().to_owned(),
+            payload: payload.encode_to_vec().into(),
+        })
     }
 
     /// Wraps an envelope payload received from elsewhere (e.g. a gateway's EndorseResponse).
     pub fn from_payload(txid: impl Into<String>, payload: Bytes) -> Self {
-        UnsignedTransaction { txid: txid.into(), payload }
+        UnsignedTransaction {
+            txid: txid.into(),
+            payload,
+        }
     }
 
     /// The transaction id.
@@ -83,7 +100,10 @@ impl UnsignedTransaction {
 
     /// Attaches a signature made elsewhere.
     pub fn with_signature(&self, signature: impl Into<Bytes>) -> Envelope {
-        Envelope { payload: self.payload.clone(), signature: signature.into() }
+        Envelope {
+            payload: self.payload.clone(),
+            signature: signature.into(),
+        }
     }
 }
 
@@ -122,18 +142,26 @@ impl ParsedTransaction {
     /// [`ParsedTransaction::check_proposal_hash`] check and signatures come separately).
     pub fn parse(envelope: &Envelope) -> Result<Self> {
         if envelope.payload.is_empty() {
-            return Err(Error::Malformed { what: "Envelope", reason: "empty payload".into() });
+            return Err(Error::Malformed {
+                what: "Envelope",
+                reason: "empty payload".into(),
+            });
         }
         let payload: Payload = decode("Payload", &envelope.payload)?;
-        let header = payload
-            .header
-            .ok_or_else(|| Error::Malformed { what: "Payload", reason: "no header".into() })?;
+        let header = payload.header.ok_or_else(|| Error::Malformed {
+            what: "Payload",
+            reason: "no header".into(),
+        })?;
         let channel_header: ChannelHeader = decode("ChannelHeader", &header.channel_header)?;
-        let signature_header: SignatureHeader = decode("SignatureHeader", &header.signature_header)?;
+        let signature_header: SignatureHeader =
+            decode("SignatureHeader", &header.signature_header)?;
         if channel_header.r#type != HeaderType::EndorserTransaction as i32 {
             return Err(Error::Malformed {
                 what: "ChannelHeader",
-                reason: format!("type is {}, expected ENDORSER_TRANSACTION (3)", channel_header.r#type),
+                reason: format!(
+                    "type is {}, expected ENDORSER_TRANSACTION (3)",
+                    channel_header.r#type
+                ),
             });
         }
         let tx: Transaction = decode("Transaction", &payload.data)?;
@@ -144,7 +172,10 @@ impl ParsedTransaction {
             });
         }
         let Some(ta) = tx.actions.into_iter().next() else {
-            return Err(Error::Malformed { what: "Transaction", reason: "no action".into() });
+            return Err(Error::Malformed {
+                what: "Transaction",
+                reason: "no action".into(),
+            });
         };
         let cap: ChaincodeActionPayload = decode("ChaincodeActionPayload", &ta.payload)?;
         let endorsed = cap.action.ok_or_else(|| Error::Malformed {
@@ -153,8 +184,10 @@ impl ParsedTransaction {
         })?;
         let proposal_payload: ChaincodeProposalPayload =
             decode("ChaincodeProposalPayload", &cap.chaincode_proposal_payload)?;
-        let response_payload: ProposalResponsePayload =
-            decode("ProposalResponsePayload", &endorsed.proposal_response_payload)?;
+        let response_payload: ProposalResponsePayload = decode(
+            "ProposalResponsePayload",
+            &endorsed.proposal_response_payload,
+        )?;
         let action: ChaincodeAction = decode("ChaincodeAction", &response_payload.extension)?;
         Ok(ParsedTransaction {
             envelope: envelope.clone(),
@@ -217,5 +250,9 @@ fn proposal_hash_raw(channel_header: &[u8], signature_header: &[u8], cpp: &[u8])
 
 /// The proposal hash of a proposal, as a transaction built from it must carry.
 pub fn expected_proposal_hash(p: &ParsedProposal) -> [u8; 32] {
-    proposal_hash(&p.channel_header_bytes, &p.signature_header_bytes, &p.input_bytes)
+    proposal_hash(
+        &p.channel_header_bytes,
+        &p.signature_header_bytes,
+        &p.input_bytes,
+    )
 }
