@@ -1,0 +1,123 @@
+//! Every command and flag of `medledger`, defined once.
+//!
+//! Exit codes: 0 success; 1 the operation failed (the message says why and what to do);
+//! 2 the command line is wrong (usage error, printed by clap).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "medledger",
+    version,
+    about = "MedLedger: a shared medical ledger on Hyperledger Fabric for hospitals, insurers and pharmacies",
+    long_about = "MedLedger: a shared medical ledger on Hyperledger Fabric.\n\n\
+        Hospitals (Seoul Medical Center, Myongji Hospital), insurers (NHIS) and pharmacies share one \
+        ledger of pseudonyms, hashes, states, consent and an audit trail; patient data stays private.",
+    after_help = "Examples:\n  medledger demo\n  medledger network crypto --out ./crypto\n  \
+        medledger identity show --msp-dir ./crypto/peerOrganizations/seoulmedical.example.com/users/Admin@seoulmedical.example.com/msp --msp-id SeoulMedicalCenterMSP\n  \
+        medledger policy encode \"AND('SeoulMedicalCenterMSP.peer', 'NHISMSP.peer')\""
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+    /// Log what happens (to stderr). MEDLEDGER_LOG=<filter> overrides.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable text and tables.
+    Table,
+    /// One JSON document on stdout, for scripts.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the MedLedger demo end to end on the embedded network.
+    ///
+    /// Today (foundation stage) it generates the default consortium's crypto material, builds and
+    /// signs a prescription proposal as a Seoul Medical Center doctor (PHI only in the transient
+    /// map), checks it as a peer would, endorses it with two hospitals' peers, verifies the
+    /// endorsement policy and prints the transaction id.
+    #[command(after_help = "Examples:\n  medledger demo\n  medledger demo --dir ./demo-crypto --output json")]
+    Demo(DemoArgs),
+    /// Network operations: crypto material for the consortium.
+    #[command(subcommand)]
+    Network(NetworkCommand),
+    /// Inspect identities (MSP directories).
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+    /// Work with Fabric policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write the crypto material (default: a temporary directory, removed afterwards).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// Generate MSP and TLS material for every org, peer, orderer and user (cryptogen's job).
+    #[command(after_help = "Examples:\n  medledger network crypto --out ./crypto\n  \
+        medledger network crypto --topology network/topology/medical.toml --out ./crypto --overwrite")]
+    Crypto(CryptoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CryptoArgs {
+    /// Topology file (TOML). Default: the medical consortium.
+    #[arg(long)]
+    pub topology: Option<PathBuf>,
+    /// Output directory (gets peerOrganizations/ and ordererOrganizations/).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace material already in the output directory.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// Show an identity: MSP, role, Fabric CA attributes, ID string, validity.
+    #[command(after_help = "Example:\n  medledger identity show --msp-dir ./crypto/peerOrganizations/seoulmedical.example.com/users/Admin@seoulmedical.example.com/msp --msp-id SeoulMedicalCenterMSP")]
+    Show(IdentityShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IdentityShowArgs {
+    /// The identity's MSP directory (signcerts/, keystore/, cacerts/, config.yaml).
+    #[arg(long)]
+    pub msp_dir: PathBuf,
+    /// The MSP ID the identity belongs to.
+    #[arg(long)]
+    pub msp_id: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Encode a signature policy (AND/OR/OutOf over 'MSP.role') as Fabric does.
+    #[command(after_help = "Example:\n  medledger policy encode \"OutOf(2, 'SeoulMedicalCenterMSP.peer', 'MyongjiHospitalMSP.peer', 'NHISMSP.peer')\"")]
+    Encode(PolicyEncodeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyEncodeArgs {
+    /// The policy, e.g. "AND('Org1MSP.peer', 'Org2MSP.peer')".
+    pub policy: String,
+}

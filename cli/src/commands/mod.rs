@@ -1,0 +1,19 @@
+//! One module per command group; each turns parsed arguments into library calls and a report.
+
+mod demo;
+mod identity;
+mod network;
+mod policy;
+
+use crate::cli::{Cli, Command, IdentityCommand, NetworkCommand, PolicyCommand};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let format = cli.global.output;
+    match cli.command {
+        Command::Demo(args) => demo::run(&args, format),
+        Command::Network(NetworkCommand::Crypto(args)) => network::crypto(&args, format),
+        Command::Identity(IdentityCommand::Show(args)) => identity::show(&args, format),
+        Command::Policy(PolicyCommand::Encode(args)) => policy::encode(&args, format),
+    }
+}

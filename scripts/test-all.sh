@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every MedLedger test: formatting, lints, the Rust test suite (unit, vectors, property,
+# end-to-end) and the interop tests against the official Hyperledger Fabric Node packages.
+# Installs what the tests need (npm packages for tests/interop) itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "checking tools"
+command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs" >&2; exit 1; }
+command -v node >/dev/null || { echo "node not found: the interop tests need Node.js >= 18 (apt-get install nodejs npm)" >&2; exit 1; }
+command -v npm >/dev/null || { echo "npm not found: the interop tests need npm (apt-get install npm)" >&2; exit 1; }
+
+step "installing the official Fabric Node packages for tests/interop (npm ci)"
+npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (default features and the pure-Rust build)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p fabric-sdk --no-default-features --features pure-rust --all-targets --locked -- -D warnings
+
+step "cargo test (every crate, every test)"
+cargo test --workspace --locked
+
+step "cargo test, pure-Rust crypto build"
+cargo test -p fabric-sdk --no-default-features --features pure-rust --locked
