@@ -1,6 +1,26 @@
 //! MSP identities: X.509 certificates, MSP directories, serialized identities and validation.
 //!
-//! (Being built: see issue 2.)
+//! | module | what it offers |
+//! |---|---|
+//! | [`certificate`] | [`Certificate`]: DNs, OUs, NodeOU roles, Fabric CA attributes, validity, cid ID |
+//! | [`dn`] | distinguished names in Go's `pkix.Name.String()` form |
+//! | [`serialized`] | [`Identity`]: `msp.SerializedIdentity`, canonical or exactly as received |
+//! | [`msp_dir`] | [`MspDir`], `config.yaml` NodeOUs, [`SigningIdentity`] |
+//! | [`msp`] | [`Msp`]: validation of identities, [`ValidatedIdentity`], signature checks |
+//! | [`client_identity`] | [`ClientIdentity`]: Fabric's `cid` library |
+
+pub mod certificate;
+pub mod client_identity;
+pub mod dn;
+pub mod msp;
+pub mod msp_dir;
+pub mod serialized;
+
+pub use certificate::{Certificate, FABRIC_CA_ATTRS_OID};
+pub use client_identity::ClientIdentity;
+pub use msp::{Msp, MspConfig, ValidatedIdentity};
+pub use msp_dir::{ConfigYaml, MspDir, NodeOuConfig, OuIdentifier, SigningIdentity};
+pub use serialized::Identity;
 
 use std::fmt;
 
@@ -22,6 +42,16 @@ impl NodeRole {
             NodeRole::Admin => "admin",
             NodeRole::Orderer => "orderer",
         }
+    }
+
+    /// Every role, in the order client, peer, admin, orderer.
+    pub fn all() -> [NodeRole; 4] {
+        [
+            NodeRole::Client,
+            NodeRole::Peer,
+            NodeRole::Admin,
+            NodeRole::Orderer,
+        ]
     }
 }
 
