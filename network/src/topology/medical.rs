@@ -1,0 +1,88 @@
+//! The default MedLedger consortium (also shipped as `network/topology/medical.toml`).
+
+use super::{KeyType, Location, Node, OrdererOrg, OrgKind, PeerOrg, Role, Topology, User};
+
+impl Topology {
+    /// The default consortium: two hospitals (Seoul Medical Center, Myongji Hospital), the national
+    /// insurer (NHIS), a pharmacy organisation and the orderer organisation. Each peer
+    /// organisation has `peer0` and an `Admin`; together their users cover every medical role.
+    pub fn medical_default() -> Self {
+        let peer_org =
+            |name: &str, msp_id: &str, domain: &str, kind: OrgKind, users: Vec<User>| PeerOrg {
+                name: name.to_owned(),
+                msp_id: msp_id.to_owned(),
+                domain: domain.to_owned(),
+                kind,
+                location: Location::default(),
+                peers: vec![Node::new("peer0")],
+                users,
+            };
+        Topology {
+            key_algorithm: KeyType::EcdsaP256,
+            orderer_org: OrdererOrg {
+                name: "Orderer".to_owned(),
+                msp_id: "OrdererMSP".to_owned(),
+                domain: "medledger.example.com".to_owned(),
+                location: Location::default(),
+                orderers: vec![Node::new("orderer")],
+                users: vec![User::admin("Admin")],
+            },
+            orgs: vec![
+                peer_org(
+                    "SeoulMedicalCenter",
+                    "SeoulMedicalCenterMSP",
+                    "seoulmedical.example.com",
+                    OrgKind::Hospital,
+                    vec![
+                        User::admin("Admin"),
+                        User::client("Doctor1", Role::Doctor)
+                            .with_license("MD-104233")
+                            .with_attribute("department", "internal_medicine"),
+                        User::client("Nurse1", Role::Nurse)
+                            .with_attribute("department", "internal_medicine"),
+                        User::client("Clerk1", Role::Clerk),
+                        User::client("Patient1", Role::Patient).with_patient_id("P-SMC-000001"),
+                        User::client("Auditor1", Role::Auditor),
+                    ],
+                ),
+                peer_org(
+                    "MyongjiHospital",
+                    "MyongjiHospitalMSP",
+                    "myongji.example.com",
+                    OrgKind::Hospital,
+                    vec![
+                        User::admin("Admin"),
+                        User::client("Doctor1", Role::Doctor)
+                            .with_license("MD-118472")
+                            .with_attribute("department", "orthopedics"),
+                        User::client("Nurse1", Role::Nurse),
+                        User::client("Clerk1", Role::Clerk),
+                        User::client("Patient1", Role::Patient).with_patient_id("P-MJH-000001"),
+                    ],
+                ),
+                peer_org(
+                    "NHIS",
+                    "NHISMSP",
+                    "nhis.example.com",
+                    OrgKind::Insurer,
+                    vec![
+                        User::admin("Admin"),
+                        User::client("ClaimsOfficer1", Role::ClaimsOfficer),
+                        User::client("Auditor1", Role::Auditor),
+                    ],
+                ),
+                peer_org(
+                    "Pharmacy",
+                    "PharmacyMSP",
+                    "pharmacy.example.com",
+                    OrgKind::Pharmacy,
+                    vec![
+                        User::admin("Admin"),
+                        User::client("Pharmacist1", Role::Pharmacist).with_license("PH-208841"),
+                        User::client("Clerk1", Role::Clerk),
+                    ],
+                ),
+            ],
+        }
+    }
+}
