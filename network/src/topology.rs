@@ -392,6 +392,16 @@ impl<'de> Deserialize<'de> for Role {
     }
 }
 
+/// Joins the lines of a multi-line message with `; `.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 impl Topology {
     /// Parses and validates a topology from TOML text.
     pub fn from_toml_str(text: &str) -> Result<Self> {
@@ -415,7 +425,7 @@ impl Topology {
             } else {
                 path
             };
-            let mut message = inner.message().trim().to_owned();
+            let mut message = one_line(inner.message());
             if let Some(span) = inner.span() {
                 let line = text
                     .get(..span.start)

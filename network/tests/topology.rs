@@ -1,0 +1,327 @@
+//! Topology parsing and validation: the shipped default, error messages naming the key, and
+//! random input that must produce errors, never panics.
+
+use medledger_network::{Error, KeyType, OrgKind, Role, Topology, UserType};
+use proptest::prelude::*;
+
+const MEDICAL_TOML: &str = include_str!("../topology/medical.toml");
+
+fn err_of(text: &str) -> (String, String) {
+    match Topology::from_toml_str(text) {
+        Err(Error::Topology { key, message, .. }) => (key, message),
+        Err(other) => panic!("unexpected error kind: {other}"),
+        Ok(_) => panic!("accepted:\n{text}"),
+    }
+}
+
+/// The shipped file with one textual replacement, which must occur exactly once.
+fn edited(from: &str, to: &str) -> String {
+    assert_eq!(
+        MEDICAL_TOML.matches(from).count(),
+        1,
+        "{from:?} must occur once"
+    );
+    MEDICAL_TOML.replace(from, to)
+}
+
+#[test]
+fn shipped_file_is_the_default() {
+    let parsed = Topology::from_toml_str(MEDICAL_TOML).unwrap();
+    assert_eq!(parsed, Topology::medical_default());
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/topology/medical.toml");
+    assert_eq!(Topology::from_file(path).unwrap(), parsed);
+}
+
+#[test]
+fn default_consortium_content() {
+    let t = Topology::medical_default();
+    t.validate().unwrap();
+    assert_eq!(t.key_algorithm, KeyType::EcdsaP256);
+    assert_eq!(t.orderer_org.msp_id, "OrdererMSP");
+    let ids: Vec<_> = t.orgs.iter().map(|o| (o.msp_id.as_str(), o.kind)).collect();
+    assert_eq!(
+        ids,
+        [
+            ("SeoulMedicalCenterMSP", OrgKind::Hospital),
+            ("MyongjiHospitalMSP", OrgKind::Hospital),
+            ("NHISMSP", OrgKind::Insurer),
+            ("PharmacyMSP", OrgKind::Pharmacy),
+        ]
+    );
+    for org in &t.orgs {
+        assert_eq!(org.peers[0].name, "peer0");
+        assert!(
+            org.users
+                .iter()
+                .any(|u| u.name == "Admin" && u.user_type == UserType::Admin)
+        );
+    }
+    let users: Vec<_> = t
+        .orgs
+        .iter()
+        .flat_map(|o| o.users.iter().map(move |u| (o, u)))
+        .collect();
+    for role in Role::ALL {
+        assert!(users.iter().any(|(_, u)| u.role == Some(role)), "no {role}");
+    }
+    for (org, u) in &users {
+        match u.role {
+            Some(Role::Doctor | Role::Pharmacist) => assert!(u.license_no.is_some()),
+            Some(Role::Patient) => {
+                let pid = u.patient_id.as_deref().unwrap();
+                assert!(pid.starts_with("P-"), "{pid}");
+                assert!(pid.chars().filter(char::is_ascii_digit).count() < 13);
+            }
+            Some(Role::ClaimsOfficer) => assert_eq!(org.msp_id, "NHISMSP"),
+            _ => assert!(u.patient_id.is_none()),
+        }
+    }
+}
+
+#[test]
+fn serialises_back_to_the_same_topology() {
+    let t = Topology::medical_default();
+    let text = t.to_toml_string().unwrap();
+    assert_eq!(Topology::from_toml_str(&text).unwrap(), t);
+}
+
+#[test]
+fn unknown_role_names_the_key_and_the_choices() {
+    let (key, message) = err_of(&edited("role = \"claims_officer\"", "role = \"docter\""));
+    assert_eq!(key, "orgs[2].users[1].role");
+    assert!(
+        message.starts_with(
+            "unknown role \"docter\" (expected one of doctor, nurse, pharmacist, clerk, claims_officer, patient, auditor)"
+        ),
+        "{message}"
+    );
+    let full = Topology::from_toml_str(&edited("role = \"claims_officer\"", "role = \"docter\""))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        full.contains("orgs[2].users[1].role: unknown role \"docter\""),
+        "{full}"
+    );
+}
+
+#[test]
+fn unknown_fields_are_rejected_with_their_place() {
+    let (key, message) = err_of(&edited(
+        "license_no = \"PH-208841\"",
+        "license_no = \"PH-208841\"\nlicence = \"x\"",
+    ));
+    assert!(key.starts_with("orgs[3].users[1]"), "{key}");
+    assert!(message.contains("unknown field `licence`"), "{message}");
+
+    let (key, message) = err_of(&format!("channel = \"medical\"\n{MEDICAL_TOML}"));
+    assert!(
+        message.contains("unknown field `channel`"),
+        "{key}: {message}"
+    );
+}
+
+#[test]
+fn wrong_values_name_their_key() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "kind = \"insurer\"",
+            "kind = \"bank\"",
+            "orgs[2].kind",
+            "unknown variant",
+        ),
+        (
+            "key_algorithm = \"ecdsa-p256\"",
+            "key_algorithm = \"rsa\"",
+            "key_algorithm",
+            "unknown variant",
+        ),
+        (
+            "license_no = \"MD-104233\"\n",
+            "",
+            "orgs[0].users[1].license_no",
+            "needs a license_no",
+        ),
+        (
+            "patient_id = \"P-SMC-000001\"",
+            "patient_id = \"900101-1234567\"",
+            "orgs[0].users[4].patient_id",
+            "resident registration number",
+        ),
+        (
+            "patient_id = \"P-MJH-000001\"\n",
+            "",
+            "orgs[1].users[4].patient_id",
+            "needs a patient_id",
+        ),
+        (
+            "msp_id = \"NHISMSP\"",
+            "msp_id = \"PharmacyMSP\"",
+            "orgs[3].msp_id",
+            "duplicate MSP id",
+        ),
+        (
+            "domain = \"myongji.example.com\"",
+            "domain = \"Myongji.example.com\"",
+            "orgs[1].domain",
+            "invalid domain",
+        ),
+        (
+            "name = \"Auditor1\"\nrole = \"auditor\"\n\n# --- Myongji",
+            "name = \"nurse1\"\nrole = \"auditor\"\n\n# --- Myongji",
+            "orgs[0].users[5].name",
+            "duplicate user name",
+        ),
+        (
+            "name = \"ClaimsOfficer1\"",
+            "name = \"../ClaimsOfficer1\"",
+            "orgs[2].users[1].name",
+            "invalid user name",
+        ),
+        (
+            "attributes = { department = \"orthopedics\" }",
+            "attributes = { role = \"doctor\" }",
+            "orgs[1].users[1].attributes.role",
+            "reserved",
+        ),
+        (
+            "attributes = { department = \"orthopedics\" }",
+            "attributes = { \"hf.Type\" = \"peer\" }",
+            "orgs[1].users[1].attributes.hf.Type",
+            "reserved",
+        ),
+        (
+            "name = \"Auditor1\"\nrole = \"auditor\"\n\n# --- Myongji",
+            "name = \"Auditor1\"\n\n# --- Myongji",
+            "orgs[0].users[5].role",
+            "needs a role",
+        ),
+        (
+            "orderers = [{ name = \"orderer\" }]",
+            "orderers = []",
+            "orderer_org.orderers",
+            "at least one",
+        ),
+        (
+            "orderers = [{ name = \"orderer\" }]",
+            "orderers = [{ name = \"orderer\", sans = [\"bad host\"] }]",
+            "orderer_org.orderers[0].sans[0]",
+            "invalid subject alternative name",
+        ),
+        (
+            "users = [{ name = \"Admin\", type = \"admin\" }]",
+            "users = [{ name = \"Admin\", type = \"root\" }]",
+            "orderer_org.users[0].type",
+            "unknown variant",
+        ),
+        (
+            "users = [{ name = \"Admin\", type = \"admin\" }]",
+            "users = [{ name = \"Admin\" , role = \"auditor\"}]",
+            "orderer_org.users",
+            "no user of type \"admin\"",
+        ),
+        (
+            "role = \"nurse\"\n\n",
+            "role = \"nurse\"\npatient_id = \"P-1\"\n\n",
+            "orgs[1].users[2].patient_id",
+            "only a user with role \"patient\"",
+        ),
+        (
+            "peers = [{ name = \"peer0\" }]\n\n[[orgs.users]]\nname = \"Admin\"\ntype = \"admin\"\n\n[[orgs.users]]\nname = \"ClaimsOfficer1\"",
+            "peers = [{ name = \"Peer0\" }]\n\n[[orgs.users]]\nname = \"Admin\"\ntype = \"admin\"\n\n[[orgs.users]]\nname = \"ClaimsOfficer1\"",
+            "orgs[2].peers[0].name",
+            "invalid node name",
+        ),
+        (
+            "name = \"Orderer\"",
+            "name = 7",
+            "orderer_org.name",
+            "invalid type",
+        ),
+    ];
+    for (from, to, want_key, want_msg) in cases {
+        let (key, message) = err_of(&edited(from, to));
+        assert_eq!(&key, want_key, "{from:?} -> {to:?}: {message}");
+        assert!(
+            message.contains(want_msg),
+            "{from:?} -> {to:?}: {key}: {message}"
+        );
+    }
+}
+
+#[test]
+fn syntax_errors_report_a_line() {
+    let (key, message) = err_of("key_algorithm = \"ecdsa-p256\"\n[orderer_org\n");
+    assert_eq!(key, "<document>");
+    assert!(message.contains("(line 2)"), "{message}");
+    assert!(!message.contains('\n'), "one line: {message}");
+    let (key, message) = err_of("");
+    assert!(message.contains("missing field"), "{key}: {message}");
+}
+
+#[test]
+fn file_errors_name_the_file() {
+    let err = Topology::from_file("/nonexistent/medical.toml").unwrap_err();
+    assert!(matches!(err, Error::Io { .. }));
+    assert!(err.to_string().contains("/nonexistent/medical.toml"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        edited("role = \"nurse\"\n\n", "role = \"surgeon\"\n\n"),
+    )
+    .unwrap();
+    let err = Topology::from_file(&path).unwrap_err().to_string();
+    assert!(err.starts_with(&path.display().to_string()), "{err}");
+    assert!(
+        err.contains("orgs[1].users[2].role: unknown role \"surgeon\""),
+        "{err}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Arbitrary text: an error or a topology, never a panic.
+    #[test]
+    fn random_text_never_panics(text in "\\PC{0,400}") {
+        let _ = Topology::from_toml_str(&text);
+    }
+
+    /// TOML-ish text built from the grammar's pieces.
+    #[test]
+    fn random_tomlish_never_panics(parts in proptest::collection::vec(
+        prop_oneof![
+            Just("[orderer_org]\n".to_owned()),
+            Just("[[orgs]]\n".to_owned()),
+            Just("[[orgs.users]]\n".to_owned()),
+            Just("[orgs.location]\n".to_owned()),
+            "[a-z_]{1,12} = \"[ -~]{0,16}\"\n",
+            "[a-z_]{1,12} = [0-9]{1,4}\n",
+            "[a-z_]{1,12} = \\[\\{ name = \"[a-z0-9]{0,6}\" \\}\\]\n",
+            Just("role = \"doctor\"\n".to_owned()),
+            Just("type = \"admin\"\n".to_owned()),
+        ],
+        0..24,
+    )) {
+        let _ = Topology::from_toml_str(&parts.concat());
+    }
+
+    /// The shipped file with a random byte range deleted or replaced: an error or a valid
+    /// topology, never a panic; the error always names a key.
+    #[test]
+    fn mutated_default_never_panics(start in 0usize..4000, len in 0usize..40, insert in "[ -~\\n]{0,8}") {
+        let bytes = MEDICAL_TOML.as_bytes();
+        let start = start.min(bytes.len());
+        let end = (start + len).min(bytes.len());
+        let mut text = bytes[..start].to_vec();
+        text.extend_from_slice(insert.as_bytes());
+        text.extend_from_slice(&bytes[end..]);
+        if let Ok(text) = String::from_utf8(text) {
+            match Topology::from_toml_str(&text) {
+                Ok(t) => prop_assert!(t.validate().is_ok()),
+                Err(Error::Topology { key, .. }) => prop_assert!(!key.is_empty()),
+                Err(other) => prop_assert!(false, "unexpected error kind {other}"),
+            }
+        }
+    }
+}
