@@ -51,7 +51,9 @@ pub enum Command {
     /// signs a prescription proposal as a Seoul Medical Center doctor (PHI only in the transient
     /// map), checks it as a peer would, endorses it with two hospitals' peers, verifies the
     /// endorsement policy and prints the transaction id.
-    #[command(after_help = "Examples:\n  medledger demo\n  medledger demo --dir ./demo-crypto --output json")]
+    #[command(
+        after_help = "Examples:\n  medledger demo\n  medledger demo --dir ./demo-crypto --output json"
+    )]
     Demo(DemoArgs),
     /// Network operations: crypto material for the consortium.
     #[command(subcommand)]
@@ -74,8 +76,10 @@ pub struct DemoArgs {
 #[derive(Debug, Subcommand)]
 pub enum NetworkCommand {
     /// Generate MSP and TLS material for every org, peer, orderer and user (cryptogen's job).
-    #[command(after_help = "Examples:\n  medledger network crypto --out ./crypto\n  \
-        medledger network crypto --topology network/topology/medical.toml --out ./crypto --overwrite")]
+    #[command(
+        after_help = "Examples:\n  medledger network crypto --out ./crypto\n  \
+        medledger network crypto --topology network/topology/medical.toml --out ./crypto --overwrite"
+    )]
     Crypto(CryptoArgs),
 }
 
@@ -95,7 +99,9 @@ pub struct CryptoArgs {
 #[derive(Debug, Subcommand)]
 pub enum IdentityCommand {
     /// Show an identity: MSP, role, Fabric CA attributes, ID string, validity.
-    #[command(after_help = "Example:\n  medledger identity show --msp-dir ./crypto/peerOrganizations/seoulmedical.example.com/users/Admin@seoulmedical.example.com/msp --msp-id SeoulMedicalCenterMSP")]
+    #[command(
+        after_help = "Example:\n  medledger identity show --msp-dir ./crypto/peerOrganizations/seoulmedical.example.com/users/Admin@seoulmedical.example.com/msp --msp-id SeoulMedicalCenterMSP"
+    )]
     Show(IdentityShowArgs),
 }
 
@@ -112,7 +118,9 @@ pub struct IdentityShowArgs {
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// Encode a signature policy (AND/OR/OutOf over 'MSP.role') as Fabric does.
-    #[command(after_help = "Example:\n  medledger policy encode \"OutOf(2, 'SeoulMedicalCenterMSP.peer', 'MyongjiHospitalMSP.peer', 'NHISMSP.peer')\"")]
+    #[command(
+        after_help = "Example:\n  medledger policy encode \"OutOf(2, 'SeoulMedicalCenterMSP.peer', 'MyongjiHospitalMSP.peer', 'NHISMSP.peer')\""
+    )]
     Encode(PolicyEncodeArgs),
 }
 

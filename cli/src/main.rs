@@ -9,7 +9,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    let filter = if cli.global.verbose { "medledger=debug,fabric_sdk=debug,info" } else { "warn" };
+    let filter = if cli.global.verbose {
+        "medledger=debug,fabric_sdk=debug,info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MEDLEDGER_LOG")

@@ -10,10 +10,17 @@ pub struct Report {
 
 impl Report {
     pub fn new(title: impl Into<String>) -> Self {
-        Report { title: title.into(), rows: Vec::new() }
+        Report {
+            title: title.into(),
+            rows: Vec::new(),
+        }
     }
 
-    pub fn row(&mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> &mut Self {
+    pub fn row(
+        &mut self,
+        key: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> &mut Self {
         self.rows.push((key.into(), value.into()));
         self
     }
@@ -21,7 +28,8 @@ impl Report {
     pub fn print(&self, format: OutputFormat) -> anyhow::Result<()> {
         match format {
             OutputFormat::Json => {
-                let map: serde_json::Map<String, serde_json::Value> = self.rows.iter().cloned().collect();
+                let map: serde_json::Map<String, serde_json::Value> =
+                    self.rows.iter().cloned().collect();
                 println!("{}", serde_json::to_string_pretty(&map)?);
             }
             OutputFormat::Table => {

@@ -6,12 +6,14 @@
 use crate::cli::{DemoArgs, OutputFormat};
 use crate::output::{Report, step};
 use anyhow::{Context, anyhow, bail};
-use fabric_sdk::identity::{Identity, Msp, SigningIdentity, msp::unix_now};
+use fabric_sdk::identity::{Identity, Msp, SigningIdentity};
 use fabric_sdk::policy::{VerifiedSigner, dsl, eval};
 use fabric_sdk::protos::Message;
 use fabric_sdk::protos::protos::{ChaincodeId, Response};
 use fabric_sdk::protos::rwset::TxReadWriteSet;
-use fabric_sdk::tx::{Endorser, ParsedProposal, ParsedTransaction, ProposalBuilder, ResponseSet, UnsignedTransaction};
+use fabric_sdk::tx::{
+    Endorser, ParsedProposal, ParsedTransaction, ProposalBuilder, ResponseSet, UnsignedTransaction,
+};
 use medledger_network::cryptogen::{self, CryptoSummary, IdentityKind};
 use medledger_network::topology::{Role, Topology};
 use std::time::Instant;
@@ -20,7 +22,8 @@ const CHANNEL: &str = "medledger";
 const CHAINCODE: &str = "medledger";
 const HOME: &str = "SeoulMedicalCenterMSP";
 const PARTNER: &str = "MyongjiHospitalMSP";
-const POLICY: &str = "OutOf(2, 'SeoulMedicalCenterMSP.peer', 'MyongjiHospitalMSP.peer', 'NHISMSP.peer')";
+const POLICY: &str =
+    "OutOf(2, 'SeoulMedicalCenterMSP.peer', 'MyongjiHospitalMSP.peer', 'NHISMSP.peer')";
 
 pub fn run(args: &DemoArgs, format: OutputFormat) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -33,7 +36,10 @@ pub fn run(args: &DemoArgs, format: OutputFormat) -> anyhow::Result<()> {
         }
     };
 
-    step(format, "generating the consortium's crypto material (cryptogen)");
+    step(
+        format,
+        "generating the consortium's crypto material (cryptogen)",
+    );
     let summary = cryptogen::generate(&Topology::medical_default(), &dir)
         .with_context(|| format!("cannot generate crypto material into {}", dir.display()))?;
 
@@ -45,7 +51,13 @@ pub fn run(args: &DemoArgs, format: OutputFormat) -> anyhow::Result<()> {
     let doctor = SigningIdentity::from_msp_dir(&doctor_files.msp_dir, HOME)?;
     let cert = doctor.identity.certificate();
     let license = cert.attribute_value("license_no")?.unwrap_or_default();
-    step(format, &format!("signing as {} (role doctor, licence {license})", doctor_files.name));
+    step(
+        format,
+        &format!(
+            "signing as {} (role doctor, licence {license})",
+            doctor_files.name
+        ),
+    );
 
     // Public arguments carry only pseudonyms and ids; the prescription itself (PHI) travels in
     // the transient map and never reaches the transaction.
@@ -65,12 +77,19 @@ pub fn run(args: &DemoArgs, format: OutputFormat) -> anyhow::Result<()> {
     let validated = home_msp
         .verify_signature(&creator, &signed.proposal_bytes, &signed.signature)
         .context("the peer would reject the proposal's creator or signature")?;
-    step(format, "peer checks passed: txid, creator certificate, signature (low-S)");
+    step(
+        format,
+        "peer checks passed: txid, creator certificate, signature (low-S)",
+    );
 
     // Endorsement by two hospitals' peers.
     let mut responses = Vec::new();
     let result = br#"{"id":"RX-SMC-0001","status":"issued"}"#;
-    let rwset = TxReadWriteSet { data_model: 0, ns_rwset: vec![] }.encode_to_vec();
+    let rwset = TxReadWriteSet {
+        data_model: 0,
+        ns_rwset: vec![],
+    }
+    .encode_to_vec();
     for msp_id in [HOME, PARTNER] {
         let peer = summary
             .identities
@@ -78,11 +97,22 @@ pub fn run(args: &DemoArgs, format: OutputFormat) -> anyhow::Result<()> {
             .find(|i| i.msp_id == msp_id && i.kind == IdentityKind::Peer)
             .ok_or_else(|| anyhow!("no peer for {msp_id}"))?;
         let peer = SigningIdentity::from_msp_dir(&peer.msp_dir, msp_id)?;
-        let endorser = Endorser { identity: peer.serialized().to_vec().into(), signer: peer.signer.clone() };
+        let endorser = Endorser {
+            identity: peer.serialized().to_vec().into(),
+            signer: peer.signer.clone(),
+        };
         responses.push(endorser.endorse(
             &parsed.proposal_hash(),
-            ChaincodeId { name: CHAINCODE.into(), version: "1.0".into(), path: String::new() },
-            Response { status: 200, message: String::new(), payload: result.to_vec().into() },
+            ChaincodeId {
+                name: CHAINCODE.into(),
+                version: "1.0".into(),
+                path: String::new(),
+            },
+            Response {
+                status: 200,
+                message: String::new(),
+                payload: result.to_vec().into(),
+            },
             rwset.clone().into(),
             None,
         )?);
@@ -101,7 +131,10 @@ pub fn run(args: &DemoArgs, format: OutputFormat) -> anyhow::Result<()> {
     evaluation
         .require_satisfied()
         .context("the endorsements do not satisfy the endorsement policy")?;
-    step(format, &format!("endorsed by {HOME} and {PARTNER}; policy {POLICY} satisfied"));
+    step(
+        format,
+        &format!("endorsed by {HOME} and {PARTNER}; policy {POLICY} satisfied"),
+    );
 
     // The transaction the client submits.
     let tx = UnsignedTransaction::assemble(&parsed, &set.prp, &set.endorsements)?;
@@ -112,14 +145,21 @@ pub fn run(args: &DemoArgs, format: OutputFormat) -> anyhow::Result<()> {
     if !committed.proposal_payload.transient_map.is_empty() {
         bail!("the transaction carries transient data: PHI would be on the ledger");
     }
-    step(format, "transaction envelope signed and verified; no PHI in it");
+    step(
+        format,
+        "transaction envelope signed and verified; no PHI in it",
+    );
 
-    let mut report = Report::new("MedLedger demo (foundation: identities, proposal, endorsement, transaction)");
+    let mut report =
+        Report::new("MedLedger demo (foundation: identities, proposal, endorsement, transaction)");
     report.row("txid", unsigned.txid());
     report.row("channel", CHANNEL);
     report.row("chaincode", CHAINCODE);
     report.row("function", "IssuePrescription");
-    report.row("creator", format!("{} ({})", cert.subject(), validated.msp_id()));
+    report.row(
+        "creator",
+        format!("{} ({})", cert.subject(), validated.msp_id()),
+    );
     report.row("creator_id", cert.id_string());
     report.row("endorsers", serde_json::json!([HOME, PARTNER]));
     report.row("policy", POLICY);
@@ -136,6 +176,8 @@ pub fn run(args: &DemoArgs, format: OutputFormat) -> anyhow::Result<()> {
 }
 
 fn org_msp(summary: &CryptoSummary, msp_id: &str) -> anyhow::Result<Msp> {
-    let org = summary.org(msp_id).ok_or_else(|| anyhow!("no organization {msp_id} in the crypto material"))?;
+    let org = summary
+        .org(msp_id)
+        .ok_or_else(|| anyhow!("no organization {msp_id} in the crypto material"))?;
     Msp::from_dir(&org.msp_dir, msp_id).with_context(|| format!("cannot load the MSP of {msp_id}"))
 }

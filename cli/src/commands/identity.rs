@@ -23,7 +23,12 @@ pub fn show(args: &IdentityShowArgs, format: OutputFormat) -> anyhow::Result<()>
     match msp.validate(&signing.identity, unix_now()) {
         Ok(v) => {
             report.row("valid", true);
-            report.row("node_role", v.role().map(|r| r.to_string()).unwrap_or_else(|| "-".into()));
+            report.row(
+                "node_role",
+                v.role()
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|| "-".into()),
+            );
             report.row("admin", v.is_admin());
         }
         Err(e) => {
@@ -31,7 +36,9 @@ pub fn show(args: &IdentityShowArgs, format: OutputFormat) -> anyhow::Result<()>
             report.row("invalid_because", e.to_string());
         }
     }
-    let attrs = cert.attributes().context("the Fabric CA attribute extension is unreadable")?;
+    let attrs = cert
+        .attributes()
+        .context("the Fabric CA attribute extension is unreadable")?;
     for (k, v) in attrs {
         report.row(format!("attr.{k}"), v);
     }

@@ -16,16 +16,29 @@ pub fn crypto(args: &CryptoArgs, format: OutputFormat) -> anyhow::Result<()> {
     let summary = cryptogen::generate_with(
         &topology,
         &args.out,
-        &GenerateOptions { overwrite: args.overwrite },
+        &GenerateOptions {
+            overwrite: args.overwrite,
+        },
     )
-    .with_context(|| format!("cannot generate crypto material into {}", args.out.display()))?;
+    .with_context(|| {
+        format!(
+            "cannot generate crypto material into {}",
+            args.out.display()
+        )
+    })?;
     let mut report = Report::new(format!("Crypto material written to {}", args.out.display()));
     report.row("organizations", summary.orgs.len());
     report.row("identities", summary.identities.len());
     report.row("files", summary.files.len());
     for id in &summary.identities {
-        let role = id.role.map(|r| r.as_str().to_owned()).unwrap_or_else(|| id.kind.as_str().to_owned());
-        report.row(id.name.clone(), format!("{} {} {}", id.msp_id, role, id.msp_dir.display()));
+        let role = id
+            .role
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_else(|| id.kind.as_str().to_owned());
+        report.row(
+            id.name.clone(),
+            format!("{} {} {}", id.msp_id, role, id.msp_dir.display()),
+        );
     }
     report.print(format)
 }

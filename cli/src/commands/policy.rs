@@ -13,6 +13,9 @@ pub fn encode(args: &PolicyEncodeArgs, format: OutputFormat) -> anyhow::Result<(
     report.row("policy", dsl::to_dsl(&envelope)?);
     report.row("principals", envelope.identities.len());
     report.row("hex", hex::encode(&bytes));
-    report.row("base64", base64::engine::general_purpose::STANDARD.encode(&bytes));
+    report.row(
+        "base64",
+        base64::engine::general_purpose::STANDARD.encode(&bytes),
+    );
     report.print(format)
 }
