@@ -3,6 +3,7 @@
 # end-to-end) and the interop tests against the official Hyperledger Fabric Node packages.
 # Installs what the tests need (npm packages for tests/interop) itself.
 set -euo pipefail
+export CARGO_TERM_COLOR=never
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -22,8 +23,15 @@ step "cargo clippy (default features and the pure-Rust build)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p fabric-sdk --no-default-features --features pure-rust --all-targets --locked -- -D warnings
 
-step "cargo test (every crate, every test)"
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+step "cargo test (every crate, every test, including tests/interop against the Node packages)"
+cargo test --workspace --locked 2>&1 | tee -a "$log"
 
 step "cargo test, pure-Rust crypto build"
-cargo test -p fabric-sdk --no-default-features --features pure-rust --locked
+cargo test -p fabric-sdk --no-default-features --features pure-rust --locked 2>&1 | tee -a "$log"
+
+# One closing line with the totals of every test binary above.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
+     END { printf "\nall tests: %d passed, %d failed\n", p, f }' "$log"
