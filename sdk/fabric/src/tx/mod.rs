@@ -32,6 +32,22 @@ pub(crate) fn decode<M: Message + Default>(what: &'static str, bytes: &[u8]) -> 
     M::decode(bytes).map_err(Error::decode(what))
 }
 
+/// Fabric accepts only ENDORSER_TRANSACTION headers for proposals and endorser transactions.
+pub(crate) fn require_endorser_transaction(
+    header: &fabric_protos::common::ChannelHeader,
+) -> Result<()> {
+    if header.r#type != fabric_protos::common::HeaderType::EndorserTransaction as i32 {
+        return Err(Error::Malformed {
+            what: "ChannelHeader",
+            reason: format!(
+                "type is {}, expected ENDORSER_TRANSACTION (3)",
+                header.r#type
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// The current time as a protobuf timestamp.
 pub fn now_timestamp() -> fabric_protos::Timestamp {
     let now = std::time::SystemTime::now()

@@ -326,15 +326,7 @@ impl ParsedProposal {
         let channel_header: ChannelHeader = decode("ChannelHeader", &header.channel_header)?;
         let signature_header: SignatureHeader =
             decode("SignatureHeader", &header.signature_header)?;
-        if channel_header.r#type != HeaderType::EndorserTransaction as i32 {
-            return Err(Error::Malformed {
-                what: "ChannelHeader",
-                reason: format!(
-                    "type is {}, expected ENDORSER_TRANSACTION (3)",
-                    channel_header.r#type
-                ),
-            });
-        }
+        super::require_endorser_transaction(&channel_header)?;
         if channel_header.epoch != 0 {
             return Err(Error::Malformed {
                 what: "ChannelHeader",

@@ -2,14 +2,12 @@
 //! structural checks.
 
 use super::decode;
-use super::proposal::{ParsedProposal, payload_without_transient, proposal_hash};
+use super::proposal::{ParsedProposal, payload_without_transient};
 use crate::crypto::{Signer, Verifier, sha256};
 use crate::{Error, Result};
 use bytes::Bytes;
 use fabric_protos::Message;
-use fabric_protos::common::{
-    ChannelHeader, Envelope, Header, HeaderType, Payload, SignatureHeader,
-};
+use fabric_protos::common::{ChannelHeader, Envelope, Header, Payload, SignatureHeader};
 use fabric_protos::protos::{
     ChaincodeAction, ChaincodeActionPayload, ChaincodeEndorsedAction, ChaincodeProposalPayload,
     Endorsement, ProposalResponsePayload, Transaction, TransactionAction,
@@ -155,15 +153,7 @@ impl ParsedTransaction {
         let channel_header: ChannelHeader = decode("ChannelHeader", &header.channel_header)?;
         let signature_header: SignatureHeader =
             decode("SignatureHeader", &header.signature_header)?;
-        if channel_header.r#type != HeaderType::EndorserTransaction as i32 {
-            return Err(Error::Malformed {
-                what: "ChannelHeader",
-                reason: format!(
-                    "type is {}, expected ENDORSER_TRANSACTION (3)",
-                    channel_header.r#type
-                ),
-            });
-        }
+        super::require_endorser_transaction(&channel_header)?;
         let tx: Transaction = decode("Transaction", &payload.data)?;
         if tx.actions.len() != 1 {
             return Err(Error::Malformed {
@@ -246,13 +236,4 @@ impl ParsedTransaction {
 /// payload (transient-free).
 fn proposal_hash_raw(channel_header: &[u8], signature_header: &[u8], cpp: &[u8]) -> [u8; 32] {
     crate::crypto::sha256_parts(&[channel_header, signature_header, cpp])
-}
-
-/// The proposal hash of a proposal, as a transaction built from it must carry.
-pub fn expected_proposal_hash(p: &ParsedProposal) -> [u8; 32] {
-    proposal_hash(
-        &p.channel_header_bytes,
-        &p.signature_header_bytes,
-        &p.input_bytes,
-    )
 }
