@@ -11,7 +11,7 @@ use fabric_sdk::protos::rwset::TxReadWriteSet;
 use fabric_sdk::protos::{Message, Timestamp};
 use fabric_sdk::tx::{Endorser, ParsedProposal, ProposalBuilder, ResponseSet, UnsignedTransaction};
 use medledger_e2e::run_node;
-use medledger_network::cryptogen::{self, CryptoSummary, IdentityKind};
+use medledger_network::cryptogen::{self, CryptoSummary};
 use medledger_network::topology::{Role, Topology};
 use serde_json::json;
 
@@ -109,9 +109,7 @@ fn node_gateway_proposal_is_verified_by_rust_and_reproduced_byte_for_byte() {
 fn rust_proposal_and_envelope_are_accepted_by_node_protos_and_crypto() {
     let (_dir, summary) = consortium();
     let doctor = summary
-        .identities
-        .iter()
-        .find(|i| i.msp_id == "SeoulMedicalCenterMSP" && i.role == Some(Role::Doctor))
+        .person("SeoulMedicalCenterMSP", Role::Doctor)
         .unwrap();
     let doctor = SigningIdentity::from_msp_dir(&doctor.msp_dir, "SeoulMedicalCenterMSP").unwrap();
     // Many signatures, so a high-S one would show up if normalization were missing.
@@ -126,11 +124,7 @@ fn rust_proposal_and_envelope_are_accepted_by_node_protos_and_crypto() {
         let parsed = ParsedProposal::parse(&signed).unwrap();
         let mut responses = Vec::new();
         for msp_id in ["SeoulMedicalCenterMSP", "MyongjiHospitalMSP"] {
-            let peer = summary
-                .identities
-                .iter()
-                .find(|p| p.msp_id == msp_id && p.kind == IdentityKind::Peer)
-                .unwrap();
+            let peer = summary.peer(msp_id).unwrap();
             let peer = SigningIdentity::from_msp_dir(&peer.msp_dir, msp_id).unwrap();
             let endorser = Endorser {
                 identity: peer.serialized().to_vec().into(),

@@ -14,7 +14,7 @@ use fabric_sdk::protos::rwset::TxReadWriteSet;
 use fabric_sdk::tx::{
     Endorser, ParsedProposal, ParsedTransaction, ProposalBuilder, ResponseSet, UnsignedTransaction,
 };
-use medledger_network::cryptogen::{self, CryptoSummary, IdentityKind};
+use medledger_network::cryptogen::{self, CryptoSummary};
 use medledger_network::topology::{Role, Topology};
 use std::time::Instant;
 
@@ -44,9 +44,7 @@ pub fn run(args: &DemoArgs, format: OutputFormat) -> anyhow::Result<()> {
         .with_context(|| format!("cannot generate crypto material into {}", dir.display()))?;
 
     let doctor_files = summary
-        .identities
-        .iter()
-        .find(|i| i.msp_id == HOME && i.role == Some(Role::Doctor))
+        .person(HOME, Role::Doctor)
         .ok_or_else(|| anyhow!("the default topology has no doctor at {HOME}"))?;
     let doctor = SigningIdentity::from_msp_dir(&doctor_files.msp_dir, HOME)?;
     let cert = doctor.identity.certificate();
@@ -92,9 +90,7 @@ pub fn run(args: &DemoArgs, format: OutputFormat) -> anyhow::Result<()> {
     .encode_to_vec();
     for msp_id in [HOME, PARTNER] {
         let peer = summary
-            .identities
-            .iter()
-            .find(|i| i.msp_id == msp_id && i.kind == IdentityKind::Peer)
+            .peer(msp_id)
             .ok_or_else(|| anyhow!("no peer for {msp_id}"))?;
         let peer = SigningIdentity::from_msp_dir(&peer.msp_dir, msp_id)?;
         let endorser = Endorser {

@@ -166,7 +166,7 @@ pub(crate) fn new_ca(
             identity: name.to_owned(),
             source,
         })?;
-    let cert_pem = cert_pem(cert.der());
+    let cert_pem = fabric_sdk::crypto::pem_encode("CERTIFICATE", cert.der());
     Ok(Ca {
         name: name.to_owned(),
         cert,
@@ -227,7 +227,7 @@ pub(crate) fn issue(
             source,
         })?;
     Ok(Issued {
-        cert_pem: cert_pem(cert.der()),
+        cert_pem: fabric_sdk::crypto::pem_encode("CERTIFICATE", cert.der()),
         key_pem: key.pem,
     })
 }
@@ -242,12 +242,4 @@ fn san(s: &str, cn: &str) -> Result<SanType> {
             identity: cn.to_owned(),
             reason: format!("subject alternative name {s:?}: {e}"),
         })
-}
-
-/// PEM with LF line endings and 64-character lines, as Go's encoder writes.
-pub(crate) fn cert_pem(der: &[u8]) -> String {
-    pem::encode_config(
-        &pem::Pem::new("CERTIFICATE", der.to_vec()),
-        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-    )
 }

@@ -134,6 +134,20 @@ impl CryptoSummary {
         self.identities.iter().filter(move |i| i.msp_id == msp_id)
     }
 
+    /// The first person of `msp_id` with the medical `role`.
+    pub fn person(&self, msp_id: &str, role: Role) -> Option<&IdentityCrypto> {
+        self.identities
+            .iter()
+            .find(|i| i.msp_id == msp_id && i.role == Some(role))
+    }
+
+    /// The first peer of `msp_id`.
+    pub fn peer(&self, msp_id: &str) -> Option<&IdentityCrypto> {
+        self.identities
+            .iter()
+            .find(|i| i.msp_id == msp_id && i.kind == IdentityKind::Peer)
+    }
+
     /// The organisation with this MSP ID.
     pub fn org(&self, msp_id: &str) -> Option<&OrgCrypto> {
         self.orgs.iter().find(|o| o.msp_id == msp_id)

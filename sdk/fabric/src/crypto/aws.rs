@@ -1,6 +1,5 @@
 //! The aws-lc-rs back end (the default hot path).
 
-use super::pure::check_ecdsa;
 use super::{KeyAlgorithm, PrivateKey, PublicKey, Signer, Verifier, der};
 use crate::{Error, Result};
 use aws_lc_rs::signature::{self as sig, ParsedPublicKey};
@@ -116,7 +115,7 @@ impl Verifier for AwsVerifier {
 
     fn verify(&self, message: &[u8], signature: &[u8]) -> Result<()> {
         if self.algorithm != KeyAlgorithm::Ed25519 {
-            check_ecdsa(self.algorithm, message, signature)?;
+            der::require_fabric_ecdsa(self.algorithm, signature)?;
         }
         self.key.verify_sig(message, signature).map_err(|_| {
             Error::InvalidSignature("signature does not match the message and key".into())

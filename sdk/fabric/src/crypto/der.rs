@@ -78,7 +78,9 @@ impl EcdsaSignature {
     /// Whether `s <= n/2` for the curve of `alg`.
     pub fn is_low_s(&self, alg: KeyAlgorithm) -> Result<bool> {
         let n = order(alg)?;
-        Ok(cmp_be(&self.s, &half(n)) != std::cmp::Ordering::Greater)
+        let mut buf = [0u8; 48];
+        let half = half_into(n, &mut buf);
+        Ok(cmp_be(&self.s, half) != std::cmp::Ordering::Greater)
     }
 
     /// Replaces `s` by `n - s` when `s > n/2`.
@@ -89,6 +91,18 @@ impl EcdsaSignature {
         }
         Ok(())
     }
+}
+
+/// Fabric's checks before ECDSA verification: well-formed DER with positive r and s, and low-S
+/// ("Invalid S. Must be smaller than half the order").
+pub fn require_fabric_ecdsa(alg: KeyAlgorithm, der: &[u8]) -> Result<()> {
+    if !EcdsaSignature::from_der(der)?.is_low_s(alg)? {
+        return Err(Error::InvalidSignature(
+            "high-S ECDSA signature: S must be smaller than half the order (Fabric rejects it)"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a DER ECDSA signature is low-S for the curve of `alg`.
@@ -181,12 +195,12 @@ fn cmp_be(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
-/// n >> 1
-fn half(n: &[u8]) -> Vec<u8> {
-    let mut out = vec![0u8; n.len()];
+/// n >> 1, written into `buf` (no allocation on the verification path).
+fn half_into<'a>(n: &[u8], buf: &'a mut [u8; 48]) -> &'a [u8] {
+    let out = &mut buf[..n.len()];
     let mut carry = 0u8;
-    for (i, &b) in n.iter().enumerate() {
-        out[i] = (b >> 1) | (carry << 7);
+    for (o, &b) in out.iter_mut().zip(n) {
+        *o = (b >> 1) | (carry << 7);
         carry = b & 1;
     }
     out
@@ -222,7 +236,7 @@ mod tests {
     #[test]
     fn half_order_of_p256_is_known() {
         assert_eq!(
-            hex::encode(half(&P256_ORDER)),
+            hex::encode(half_into(&P256_ORDER, &mut [0u8; 48])),
             "7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8"
         );
     }

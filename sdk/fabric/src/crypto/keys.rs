@@ -121,10 +121,7 @@ impl PrivateKey {
 
     /// PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), the form cryptogen writes to `priv_sk`.
     pub fn to_pkcs8_pem(&self) -> String {
-        pem::encode_config(
-            &pem::Pem::new("PRIVATE KEY", self.pkcs8.clone()),
-            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
-        )
+        super::pem_encode("PRIVATE KEY", &self.pkcs8)
     }
 
     /// The matching public key.

@@ -19,7 +19,7 @@ mod der;
 mod keys;
 mod pure;
 
-pub use der::{EcdsaSignature, is_low_s, normalize_low_s};
+pub use der::{EcdsaSignature, is_low_s, normalize_low_s, require_fabric_ecdsa};
 pub use keys::{PrivateKey, PublicKey};
 
 use crate::Result;
@@ -186,10 +186,50 @@ pub fn sha256_parts(parts: &[&[u8]]) -> [u8; 32] {
     }
 }
 
+/// PEM in the exact form of Go's `pem.Encode` (64-character lines, LF, trailing newline, no
+/// headers): the one PEM encoding of MedLedger. Fabric hashes serialized identities (which embed
+/// the certificate PEM) into txids, so every writer of certificates and keys uses this.
+pub fn pem_encode(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 2 * label.len() + 32);
+    out.push_str("-----BEGIN ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        // base64 output is ASCII, so every chunk is valid UTF-8.
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    out
+}
+
 /// Fills a buffer with cryptographically secure random bytes (nonces).
 pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut out = [0u8; N];
     getrandom::fill(&mut out)
         .map_err(|e| crate::Error::Key(format!("the system random source failed: {e}")))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pem_encode;
+
+    #[test]
+    fn pem_encode_has_go_layout() {
+        let der: Vec<u8> = (0..100u8).collect();
+        let p = pem_encode("CERTIFICATE", &der);
+        let lines: Vec<&str> = p.split('\n').collect();
+        assert_eq!(lines[0], "-----BEGIN CERTIFICATE-----");
+        assert_eq!(lines[1].len(), 64);
+        assert_eq!(lines[2].len(), 64);
+        assert_eq!(lines[3].len(), 136 - 128);
+        assert_eq!(lines[4], "-----END CERTIFICATE-----");
+        assert_eq!(lines[5], "");
+        assert!(!p.contains('\r'));
+    }
 }

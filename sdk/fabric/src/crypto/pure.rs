@@ -123,12 +123,14 @@ impl Verifier for PureVerifier {
             || Error::InvalidSignature("signature does not match the message and key".into());
         match &self.0 {
             VerifyKey::P256(k) => {
-                let digest = check_ecdsa(KeyAlgorithm::EcdsaP256, message, signature)?;
+                der::require_fabric_ecdsa(KeyAlgorithm::EcdsaP256, signature)?;
+                let digest = super::sha256(message);
                 let sig = p256::ecdsa::Signature::from_der(signature).map_err(|_| failed())?;
                 k.verify_prehash(&digest, &sig).map_err(|_| failed())
             }
             VerifyKey::P384(k) => {
-                let digest = check_ecdsa(KeyAlgorithm::EcdsaP384, message, signature)?;
+                der::require_fabric_ecdsa(KeyAlgorithm::EcdsaP384, signature)?;
+                let digest = super::sha256(message);
                 let sig = p384::ecdsa::Signature::from_der(signature).map_err(|_| failed())?;
                 k.verify_prehash(&digest, &sig).map_err(|_| failed())
             }
@@ -143,16 +145,4 @@ impl Verifier for PureVerifier {
             }
         }
     }
-}
-
-/// Fabric's checks before ECDSA verification: well-formed DER and low-S. Returns SHA-256(message).
-pub(super) fn check_ecdsa(alg: KeyAlgorithm, message: &[u8], signature: &[u8]) -> Result<[u8; 32]> {
-    let sig = der::EcdsaSignature::from_der(signature)?;
-    if !sig.is_low_s(alg)? {
-        return Err(Error::InvalidSignature(
-            "high-S ECDSA signature: S must be smaller than half the order (Fabric rejects it)"
-                .into(),
-        ));
-    }
-    Ok(super::sha256(message))
 }

@@ -151,7 +151,7 @@ impl Certificate {
     /// PEM exactly as Go's `pem.Encode` writes it: 64-character base64 lines, `\n` line
     /// endings, a trailing newline.
     pub fn to_pem(&self) -> String {
-        go_pem("CERTIFICATE", &self.der)
+        crate::crypto::pem_encode("CERTIFICATE", &self.der)
     }
 
     /// The subject DN in Go's `pkix.Name.String()` form (see [`super::dn`]).
@@ -324,24 +324,6 @@ pub fn parse_attrs_json(raw: &[u8]) -> Result<BTreeMap<String, String>> {
         .collect()
 }
 
-/// PEM in the exact form of Go's `pem.Encode` (no headers).
-pub fn go_pem(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 64);
-    out.push_str("-----BEGIN ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        // base64 output is ASCII, so every chunk is valid UTF-8.
-        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str("-----END ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    out
-}
-
 /// Certificate (and CRL) signature checks, without Fabric's low-S rule.
 pub(crate) mod sigcheck {
     use super::*;
@@ -471,20 +453,6 @@ pub(crate) mod sigcheck {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn go_pem_layout() {
-        let der: Vec<u8> = (0..100u8).collect();
-        let p = go_pem("CERTIFICATE", &der);
-        let lines: Vec<&str> = p.split('\n').collect();
-        assert_eq!(lines[0], "-----BEGIN CERTIFICATE-----");
-        assert_eq!(lines[1].len(), 64);
-        assert_eq!(lines[2].len(), 64);
-        assert_eq!(lines[3].len(), 136 - 128);
-        assert_eq!(lines[4], "-----END CERTIFICATE-----");
-        assert_eq!(lines[5], "");
-        assert!(!p.contains('\r'));
-    }
 
     #[test]
     fn attrs_json() {

@@ -167,7 +167,7 @@ impl ProposalBuilder {
             chaincode_id: Some(chaincode_id.clone()),
         }
         .encode_to_vec();
-        let channel_header = ChannelHeader {
+        let channel_header: Bytes = ChannelHeader {
             r#type: HeaderType::EndorserTransaction as i32,
             version: 0,
             timestamp: Some(self.timestamp.unwrap_or_else(super::now_timestamp)),
@@ -177,13 +177,15 @@ impl ProposalBuilder {
             extension: extension.into(),
             tls_cert_hash: self.tls_cert_hash.unwrap_or_default(),
         }
-        .encode_to_vec();
-        let signature_header = SignatureHeader {
+        .encode_to_vec()
+        .into();
+        let signature_header: Bytes = SignatureHeader {
             creator: self.creator.clone(),
             nonce: nonce.into(),
         }
-        .encode_to_vec();
-        let input = ChaincodeInvocationSpec {
+        .encode_to_vec()
+        .into();
+        let input: Bytes = ChaincodeInvocationSpec {
             chaincode_spec: Some(ChaincodeSpec {
                 // The official Node client sends NODE; peers ignore the value.
                 r#type: fabric_protos::protos::chaincode_spec::Type::Node as i32,
@@ -196,14 +198,15 @@ impl ProposalBuilder {
                 timeout: 0,
             }),
         }
-        .encode_to_vec();
+        .encode_to_vec()
+        .into();
         let header = Header {
-            channel_header: Bytes::from(channel_header.clone()),
-            signature_header: Bytes::from(signature_header.clone()),
+            channel_header: channel_header.clone(),
+            signature_header: signature_header.clone(),
         }
         .encode_to_vec();
         let payload = ChaincodeProposalPayload {
-            input: Bytes::from(input.clone()),
+            input: input.clone(),
             transient_map: self.transient,
         }
         .encode_to_vec();

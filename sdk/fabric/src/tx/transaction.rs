@@ -208,11 +208,11 @@ impl ParsedTransaction {
     /// The committer's check: SHA-256(channel header ‖ action header ‖ chaincode proposal
     /// payload) must equal the proposal hash the endorsers signed.
     pub fn check_proposal_hash(&self) -> Result<()> {
-        let expected = proposal_hash_raw(
+        let expected = crate::crypto::sha256_parts(&[
             &self.channel_header_bytes,
             &self.action_header_bytes,
             &self.chaincode_proposal_payload,
-        );
+        ]);
         if expected.as_slice() != self.response_payload.proposal_hash.as_ref() {
             return Err(Error::Transaction(
                 "proposal hash in the endorsements does not match the transaction".into(),
@@ -230,10 +230,4 @@ impl ParsedTransaction {
     pub fn response(&self) -> Option<&fabric_protos::protos::Response> {
         self.action.response.as_ref()
     }
-}
-
-/// SHA-256 over already-encoded pieces: channel header ‖ signature header ‖ chaincode proposal
-/// payload (transient-free).
-fn proposal_hash_raw(channel_header: &[u8], signature_header: &[u8], cpp: &[u8]) -> [u8; 32] {
-    crate::crypto::sha256_parts(&[channel_header, signature_header, cpp])
 }
