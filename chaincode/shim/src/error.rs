@@ -1,0 +1,85 @@
+//! The one error type of `fabric-chaincode`. Every variant says what was being done and what was
+//! wrong, so a chaincode can return it to the client as is.
+
+/// Everything that can go wrong in the shim.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The peer answered a request with an ERROR message (for example a private-data read the
+    /// creator may not do, or a rich query on a LevelDB peer).
+    #[error("peer refused {request}: {message}")]
+    Peer {
+        /// The request type, e.g. `GET_STATE`.
+        request: &'static str,
+        /// The peer's text.
+        message: String,
+    },
+    /// The peer's reply could not be decoded.
+    #[error("cannot decode {what}: {source}")]
+    Decode {
+        what: &'static str,
+        #[source]
+        source: prost::DecodeError,
+    },
+    /// The peer did something the shim protocol does not allow.
+    #[error("protocol violation: {0}")]
+    Protocol(String),
+    /// The stream to the peer ended while a request was waiting for its reply.
+    #[error("the connection to the peer closed while {0} was waiting for its reply")]
+    StreamClosed(&'static str),
+    /// An argument the chaincode passed to the stub is not acceptable (empty key, empty
+    /// collection, bad composite key, ...).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The transaction carries no signed proposal, so proposal facts (creator, transient data,
+    /// timestamp, binding) are not available.
+    #[error(
+        "the transaction has no signed proposal; creator, transient data and timestamp are unavailable"
+    )]
+    NoProposal,
+    /// The signed proposal could not be parsed.
+    #[error("signed proposal: {0}")]
+    Proposal(String),
+    /// A Fabric primitive (identity, composite key, ...) failed.
+    #[error(transparent)]
+    Fabric(#[from] fabric_sdk::Error),
+    /// Chaincode configuration (flags, environment, files) is wrong.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// TLS set-up failed.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// A network or file operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// gRPC transport failure.
+    #[error("gRPC transport: {0}")]
+    Transport(String),
+    /// A value could not be converted to or from JSON.
+    #[error("JSON {context}: {source}")]
+    Json {
+        context: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    /// Shorthand for [`Error::Decode`], for use with `map_err`.
+    pub fn decode(what: &'static str) -> impl FnOnce(prost::DecodeError) -> Error {
+        move |source| Error::Decode { what, source }
+    }
+
+    /// Shorthand for [`Error::Io`], for use with `map_err`.
+    pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+        let context = context.into();
+        move |source| Error::Io { context, source }
+    }
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,353 @@
+//! The shim side of one peer stream: REGISTER, REGISTERED, READY, then many transactions at once.
+//!
+//! Each INIT/TRANSACTION runs in its own task. Requests are routed back by (channel, txid); one
+//! request per transaction is outstanding at a time. KEEPALIVE is echoed. A message that is out of
+//! place in the handshake ends the stream with ERROR; an unknown message type gets an ERROR reply
+//! and the stream goes on; a panic in a transaction becomes a 500 response.
+
+use std::any::Any;
+use std::collections::{HashMap, HashSet};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use fabric_protos::protos::chaincode_message::Type;
+use fabric_protos::protos::{ChaincodeId, ChaincodeInput, ChaincodeMessage, Response};
+use futures_util::future::BoxFuture;
+use futures_util::{FutureExt, Stream, StreamExt};
+use prost::Message;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, error, warn};
+
+use crate::chaincode::{self, Chaincode};
+use crate::peer::{PeerFeatures, PeerRequests, tx_key};
+use crate::stub::Stub;
+use crate::{Error, Result};
+
+/// Messages queued towards the peer before senders wait.
+pub const OUTBOUND_QUEUE: usize = 1024;
+
+/// The state of the handshake, as Fabric's shims track it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// REGISTER sent, waiting for REGISTERED.
+    Created,
+    /// REGISTERED received, waiting for READY.
+    Established,
+    /// READY received: transactions flow.
+    Ready,
+}
+
+/// The peer as seen from a stream: sends requests, routes replies.
+struct StreamPeer {
+    outbound: mpsc::Sender<ChaincodeMessage>,
+    /// The reply slot of each transaction's outstanding request.
+    pending: Mutex<HashMap<String, oneshot::Sender<ChaincodeMessage>>>,
+    /// Transactions executing now.
+    active: Mutex<HashSet<String>>,
+}
+
+impl PeerRequests for StreamPeer {
+    fn request<'a>(
+        &'a self,
+        channel_id: &'a str,
+        txid: &'a str,
+        kind: Type,
+        payload: Bytes,
+    ) -> BoxFuture<'a, Result<Bytes>> {
+        Box::pin(async move {
+            let name = kind.as_str_name();
+            let key = tx_key(channel_id, txid);
+            let (reply_tx, reply_rx) = oneshot::channel();
+            {
+                let mut pending = lock(&self.pending);
+                if pending.contains_key(&key) {
+                    return Err(Error::Protocol(format!(
+                        "{name}: another request of transaction {txid} is still waiting for its \
+                         reply (the peer allows one at a time)"
+                    )));
+                }
+                pending.insert(key.clone(), reply_tx);
+            }
+            let msg = ChaincodeMessage {
+                r#type: kind as i32,
+                payload,
+                txid: txid.to_owned(),
+                channel_id: channel_id.to_owned(),
+                ..Default::default()
+            };
+            if self.outbound.send(msg).await.is_err() {
+                lock(&self.pending).remove(&key);
+                return Err(Error::StreamClosed(name));
+            }
+            let reply = reply_rx.await.map_err(|_| Error::StreamClosed(name))?;
+            match Type::try_from(reply.r#type) {
+                Ok(Type::Response) => Ok(reply.payload),
+                Ok(Type::Error) => Err(Error::Peer {
+                    request: name,
+                    message: String::from_utf8_lossy(&reply.payload).into_owned(),
+                }),
+                _ => Err(Error::Protocol(format!(
+                    "{name}: the peer replied with message type {}",
+                    reply.r#type
+                ))),
+            }
+        })
+    }
+}
+
+impl StreamPeer {
+    /// Hands a RESPONSE/ERROR to the transaction waiting for it.
+    fn route(&self, msg: ChaincodeMessage) {
+        let key = tx_key(&msg.channel_id, &msg.txid);
+        let slot = lock(&self.pending).remove(&key);
+        match slot {
+            Some(slot) => {
+                // The waiter may have gone (its transaction was cancelled): nothing to do.
+                let _ = slot.send(msg);
+            }
+            None => warn!(
+                txid = %msg.txid,
+                channel = %msg.channel_id,
+                "peer reply for a transaction with no outstanding request; ignored"
+            ),
+        }
+    }
+
+    async fn send(&self, msg: ChaincodeMessage) {
+        if self.outbound.send(msg).await.is_err() {
+            debug!("stream to the peer closed; message dropped");
+        }
+    }
+}
+
+/// Serves one peer stream until it ends: sends REGISTER with `package_id`, completes the
+/// handshake, and runs every transaction the peer sends. `outbound` carries messages to the peer.
+///
+/// Returns `Ok` when the peer closes the stream, and an error for a protocol violation (after
+/// sending ERROR) or a transport failure.
+pub async fn serve_stream<C, S>(
+    chaincode: Arc<C>,
+    package_id: &str,
+    mut inbound: S,
+    outbound: mpsc::Sender<ChaincodeMessage>,
+) -> Result<()>
+where
+    C: Chaincode,
+    S: Stream<Item = std::result::Result<ChaincodeMessage, tonic::Status>> + Unpin + Send,
+{
+    let peer = Arc::new(StreamPeer {
+        outbound,
+        pending: Mutex::new(HashMap::new()),
+        active: Mutex::new(HashSet::new()),
+    });
+    let register = ChaincodeMessage {
+        r#type: Type::Register as i32,
+        payload: Bytes::from(
+            ChaincodeId {
+                name: package_id.to_owned(),
+                ..Default::default()
+            }
+            .encode_to_vec(),
+        ),
+        ..Default::default()
+    };
+    peer.send(register).await;
+
+    let result = run(&chaincode, &peer, &mut inbound).await;
+    // Wake every transaction still waiting for a reply: the stream is gone.
+    lock(&peer.pending).clear();
+    result
+}
+
+async fn run<C, S>(chaincode: &Arc<C>, peer: &Arc<StreamPeer>, inbound: &mut S) -> Result<()>
+where
+    C: Chaincode,
+    S: Stream<Item = std::result::Result<ChaincodeMessage, tonic::Status>> + Unpin + Send,
+{
+    let mut state = State::Created;
+    let mut features = PeerFeatures::default();
+    while let Some(item) = inbound.next().await {
+        let msg = match item {
+            Ok(msg) => msg,
+            Err(status) => {
+                let text = format!(
+                    "the peer stream failed: {} ({:?})",
+                    status.message(),
+                    status.code()
+                );
+                let reply = error_message(&text, "", "");
+                peer.send(reply).await;
+                return Err(Error::Transport(text));
+            }
+        };
+        let kind = Type::try_from(msg.r#type);
+        match (state, kind) {
+            (_, Ok(Type::Keepalive)) => peer.send(msg).await,
+            (State::Created, Ok(Type::Registered)) => {
+                debug!("registered with the peer");
+                state = State::Established;
+            }
+            (State::Established, Ok(Type::Ready)) => {
+                features = match PeerFeatures::from_ready_payload(&msg.payload) {
+                    Ok(f) => f,
+                    Err(e) => return violation(peer, &msg, &e.to_string()).await,
+                };
+                debug!(?features, "peer ready");
+                state = State::Ready;
+            }
+            (State::Ready, Ok(Type::Ready)) => debug!("second READY ignored"),
+            (State::Ready, Ok(Type::Transaction | Type::Init)) => {
+                start_transaction(chaincode, peer, msg, features);
+            }
+            (State::Ready, Ok(Type::Response | Type::Error)) => peer.route(msg),
+            (State::Created | State::Established, Ok(Type::Error)) => {
+                let text = String::from_utf8_lossy(&msg.payload).into_owned();
+                return Err(Error::Protocol(format!(
+                    "the peer refused the registration: {text}"
+                )));
+            }
+            (State::Ready, Err(_)) => {
+                let text = format!(
+                    "unknown message type {}; this shim handles the types of Fabric v2.5 to v3.1",
+                    msg.r#type
+                );
+                warn!(txid = %msg.txid, "{text}");
+                peer.send(error_message(&text, &msg.txid, &msg.channel_id))
+                    .await;
+            }
+            (state, _) => {
+                let text = format!(
+                    "message type {} is not allowed in state {state:?}",
+                    type_name(msg.r#type)
+                );
+                return violation(peer, &msg, &text).await;
+            }
+        }
+    }
+    debug!("the peer closed the stream");
+    Ok(())
+}
+
+async fn violation(peer: &StreamPeer, msg: &ChaincodeMessage, text: &str) -> Result<()> {
+    error!(txid = %msg.txid, "protocol violation: {text}; ending the stream");
+    peer.send(error_message(text, &msg.txid, "")).await;
+    Err(Error::Protocol(text.to_owned()))
+}
+
+fn start_transaction<C: Chaincode>(
+    chaincode: &Arc<C>,
+    peer: &Arc<StreamPeer>,
+    msg: ChaincodeMessage,
+    features: PeerFeatures,
+) {
+    let key = tx_key(&msg.channel_id, &msg.txid);
+    if !lock(&peer.active).insert(key.clone()) {
+        let text = format!(
+            "transaction {} on channel {:?} is already executing; duplicate ignored",
+            msg.txid, msg.channel_id
+        );
+        let reply = error_message(&text, &msg.txid, &msg.channel_id);
+        let peer = Arc::clone(peer);
+        tokio::spawn(async move { peer.send(reply).await });
+        return;
+    }
+    let chaincode = Arc::clone(chaincode);
+    let peer = Arc::clone(peer);
+    tokio::spawn(async move {
+        let channel_id = msg.channel_id.clone();
+        let txid = msg.txid.clone();
+        let requests: Arc<dyn PeerRequests> = peer.clone();
+        let (response, event) = execute(&*chaincode, requests, msg, features).await;
+        lock(&peer.active).remove(&key);
+        let completed = ChaincodeMessage {
+            r#type: Type::Completed as i32,
+            payload: Bytes::from(response.encode_to_vec()),
+            txid,
+            channel_id,
+            chaincode_event: event,
+            ..Default::default()
+        };
+        peer.send(completed).await;
+    });
+}
+
+/// Runs one INIT/TRANSACTION message against the chaincode and returns the response and event
+/// to put in COMPLETED. Never panics: a panic in the chaincode becomes a 500 response.
+pub(crate) async fn execute<C: Chaincode>(
+    chaincode: &C,
+    requests: Arc<dyn PeerRequests>,
+    msg: ChaincodeMessage,
+    features: PeerFeatures,
+) -> (Response, Option<fabric_protos::protos::ChaincodeEvent>) {
+    let is_init = msg.r#type == Type::Init as i32;
+    let input = match ChaincodeInput::decode(msg.payload) {
+        Ok(input) => input,
+        Err(e) => {
+            let text = format!(
+                "the transaction payload is not a ChaincodeInput ({e}); the peer must send the \
+                 client's arguments"
+            );
+            return (chaincode::error_with_status(400, text), None);
+        }
+    };
+    let stub = Stub::new(
+        msg.channel_id,
+        msg.txid,
+        input,
+        msg.proposal,
+        requests,
+        features,
+    );
+    let run = async {
+        if is_init {
+            chaincode.init(stub.clone()).await
+        } else {
+            chaincode.invoke(stub.clone()).await
+        }
+    };
+    let mut response = match AssertUnwindSafe(run).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => {
+            let what = panic_text(&*panic);
+            error!(txid = %stub.txid(), "chaincode panicked: {what}");
+            chaincode::error(format!("chaincode panicked: {what}"))
+        }
+    };
+    if response.status < chaincode::ERROR_THRESHOLD {
+        if let Err(e) = stub.flush_writes().await {
+            response = chaincode::error(format!("writing the batched state failed: {e}"));
+        }
+    }
+    (response, stub.take_event())
+}
+
+fn panic_text(panic: &(dyn Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a non-string panic payload".to_owned()
+    }
+}
+
+fn error_message(text: &str, txid: &str, channel_id: &str) -> ChaincodeMessage {
+    ChaincodeMessage {
+        r#type: Type::Error as i32,
+        payload: Bytes::copy_from_slice(text.as_bytes()),
+        txid: txid.to_owned(),
+        channel_id: channel_id.to_owned(),
+        ..Default::default()
+    }
+}
+
+fn type_name(t: i32) -> String {
+    Type::try_from(t)
+        .map(|t| t.as_str_name().to_owned())
+        .unwrap_or_else(|_| t.to_string())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
