@@ -314,10 +314,10 @@ pub(crate) async fn execute<C: Chaincode>(
             chaincode::error(format!("chaincode panicked: {what}"))
         }
     };
-    if response.status < chaincode::ERROR_THRESHOLD {
-        if let Err(e) = stub.flush_writes().await {
-            response = chaincode::error(format!("writing the batched state failed: {e}"));
-        }
+    if response.status < chaincode::ERROR_THRESHOLD
+        && let Err(e) = stub.flush_writes().await
+    {
+        response = chaincode::error(format!("writing the batched state failed: {e}"));
     }
     (response, stub.take_event())
 }
