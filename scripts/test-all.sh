@@ -15,6 +15,7 @@ command -v npm >/dev/null || { echo "npm not found: the interop tests need npm (
 
 step "installing the official Fabric Node packages for tests/interop (npm ci)"
 npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
+npm ci --prefix tests/interop/chaincode-node --no-audit --no-fund --loglevel=error
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
