@@ -16,7 +16,9 @@ mod contract_support;
 
 use std::collections::BTreeMap;
 
-use contract_support::{MemoryPeer, Write, load_transcript, replay};
+use contract_support::{
+    MemoryPeer, Write, check_golden, load_transcript, metadata_shape_problems, replay,
+};
 use fabric_protos::protos::Response;
 use fabric_protos::protos::chaincode_message::Type;
 use prost::Message;
@@ -206,4 +208,18 @@ async fn unusual_stored_values_do_not_break_it() {
         .invoke(&chaincode, &["TransferAsset", "c", "Zoe"])
         .await;
     assert_eq!(response.message, "The asset c is not a JSON object");
+}
+
+#[tokio::test]
+async fn metadata_matches_the_golden_file() {
+    let chaincode = asset_transfer::chaincode().expect("valid chaincode");
+    let peer = MemoryPeer::new();
+    let (response, _) = peer
+        .invoke(&chaincode, &["org.hyperledger.fabric:GetMetadata"])
+        .await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.payload, chaincode.metadata());
+    let metadata: serde_json::Value = serde_json::from_slice(&response.payload).unwrap();
+    assert_eq!(metadata_shape_problems(&metadata), Vec::<String>::new());
+    check_golden("asset_transfer_metadata.json", chaincode.metadata());
 }

@@ -209,7 +209,6 @@ pub(crate) fn describe_expected(type_name: &str, schema: &serde_json::Value) -> 
             let names: Vec<&str> = types.iter().filter_map(|t| t.as_str()).collect();
             format!("a JSON {}", names.join(" or "))
         }
-        _ if schema.get("$ref").is_some() => "JSON".to_owned(),
         _ => "JSON".to_owned(),
     };
     format!("{type_name} ({kind})")

@@ -58,8 +58,29 @@ fn generator() -> SchemaGenerator {
 /// The parameter types of each (contract, transaction).
 pub(crate) type ParamTypes = BTreeMap<(String, String), Vec<ParamType>>;
 
-/// Builds the metadata JSON and returns the parameter types found on the way.
-pub(crate) fn build(info: &Info, contracts: &[Contract], default: &str) -> (Vec<u8>, ParamTypes) {
+/// The metadata JSON, and what the router needs from it.
+pub(crate) struct Built {
+    pub(crate) json: Vec<u8>,
+    /// The parameter types of every transaction.
+    pub(crate) param_types: ParamTypes,
+    /// The component schemas, by name.
+    pub(crate) components: Map<String, Value>,
+}
+
+impl Built {
+    /// A schema with a `$ref` to a component replaced by the component.
+    pub(crate) fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
+        schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .and_then(|name| self.components.get(name))
+            .unwrap_or(schema)
+    }
+}
+
+/// Builds the metadata JSON and collects the parameter types on the way.
+pub(crate) fn build(info: &Info, contracts: &[Contract], default: &str) -> Built {
     let mut generator = generator();
     let mut param_types = ParamTypes::new();
     let mut contracts_json = Map::new();
@@ -125,8 +146,12 @@ pub(crate) fn build(info: &Info, contracts: &[Contract], default: &str) -> (Vec<
         "components": {"schemas": schemas},
     });
     // Serializing a serde_json::Value cannot fail.
-    let bytes = json::to_sorted_vec(&metadata).unwrap_or_default();
-    (bytes, param_types)
+    let json = json::to_sorted_vec(&metadata).unwrap_or_default();
+    Built {
+        json,
+        param_types,
+        components: schemas,
+    }
 }
 
 fn tag(kind: Kind) -> Value {

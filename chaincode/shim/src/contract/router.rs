@@ -155,12 +155,13 @@ impl ContractChaincodeBuilder {
         let info = self
             .info
             .unwrap_or_else(|| Info::new("undefined", "latest"));
-        let (metadata, param_types) = metadata::build(&info, &self.contracts, &default);
+        let built = metadata::build(&info, &self.contracts, &default);
         let mut contracts = BTreeMap::new();
         for contract in self.contracts {
             let mut params = BTreeMap::new();
             for (tx_name, tx) in &contract.transactions {
-                let types = param_types
+                let types = built
+                    .param_types
                     .get(&(contract.name.clone(), tx_name.clone()))
                     .map(Vec::as_slice)
                     .unwrap_or_default();
@@ -172,7 +173,7 @@ impl ContractChaincodeBuilder {
                         let type_name = short_type_name(t.type_name);
                         ParamInfo {
                             name: name.clone(),
-                            expected: describe_expected(&type_name, &t.schema),
+                            expected: describe_expected(&type_name, built.resolve(&t.schema)),
                             type_name,
                         }
                     })
@@ -184,7 +185,7 @@ impl ContractChaincodeBuilder {
         Ok(ContractChaincode {
             contracts,
             default,
-            metadata: Bytes::from(metadata),
+            metadata: Bytes::from(built.json),
         })
     }
 }

@@ -413,3 +413,251 @@ pub fn recorded_proposal() -> SignedProposal {
         .find_map(|tx| tx.input.proposal)
         .expect("a recorded proposal")
 }
+
+// ------------------------------------------------------------------ metadata shape
+
+/// The keywords Fabric's `contract-schema.json` allows in a parameter or return schema (its
+/// `schema` definition has `additionalProperties: false`).
+const SCHEMA_KEYWORDS: &[&str] = &[
+    "$ref",
+    "format",
+    "title",
+    "description",
+    "default",
+    "multipleOf",
+    "maximum",
+    "exclusiveMaximum",
+    "minimum",
+    "exclusiveMinimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "maxProperties",
+    "minProperties",
+    "required",
+    "enum",
+    "additionalProperties",
+    "type",
+    "items",
+    "allOf",
+    "properties",
+    "discriminator",
+    "readOnly",
+    "example",
+];
+
+const SIMPLE_TYPES: &[&str] = &[
+    "array", "boolean", "integer", "null", "number", "object", "string",
+];
+
+/// Checks metadata against the rules of Fabric's `contract-schema.json` (the JSON schema of
+/// contract metadata, fabric-chaincode-node `apis/fabric-contract-api/schema`). Returns the
+/// violations.
+pub fn metadata_shape_problems(metadata: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    let mut p = Vec::new();
+    let Some(top) = metadata.as_object() else {
+        return vec!["metadata is not an object".into()];
+    };
+    check_info(top.get("info"), "info", &mut p, true);
+    match top.get("contracts").and_then(Value::as_object) {
+        None => p.push("contracts: missing or not an object".into()),
+        Some(contracts) => {
+            for (name, c) in contracts {
+                let at = format!("contracts.{name}");
+                let Some(c) = c.as_object() else {
+                    p.push(format!("{at}: not an object"));
+                    continue;
+                };
+                if c.get("name").and_then(Value::as_str) != Some(name) {
+                    p.push(format!("{at}.name: missing or not the key"));
+                }
+                if c.contains_key("info") {
+                    check_info(c.get("info"), &format!("{at}.info"), &mut p, true);
+                }
+                let Some(txs) = c.get("transactions").and_then(Value::as_array) else {
+                    p.push(format!("{at}.transactions: missing or not an array"));
+                    continue;
+                };
+                for (i, tx) in txs.iter().enumerate() {
+                    check_transaction(tx, &format!("{at}.transactions[{i}]"), &mut p);
+                }
+            }
+        }
+    }
+    if let Some(components) = top.get("components") {
+        match components.get("schemas").map(|s| s.as_object()) {
+            None => {}
+            Some(None) => p.push("components.schemas: not an object".into()),
+            Some(Some(schemas)) => {
+                for (name, s) in schemas {
+                    let at = format!("components.schemas.{name}");
+                    if s.get("$id").and_then(Value::as_str).is_none() {
+                        p.push(format!("{at}: no $id"));
+                    }
+                    if let Some(props) = s.get("properties").and_then(Value::as_object) {
+                        for (k, v) in props {
+                            check_schema(v, &format!("{at}.properties.{k}"), &mut p);
+                        }
+                    }
+                    if let Some(req) = s.get("required") {
+                        check_string_array(req, &format!("{at}.required"), &mut p);
+                    }
+                }
+            }
+        }
+    }
+    p
+}
+
+fn check_info(info: Option<&serde_json::Value>, at: &str, p: &mut Vec<String>, required: bool) {
+    match info.and_then(|i| i.as_object()) {
+        None if required => p.push(format!("{at}: missing or not an object")),
+        None => {}
+        Some(info) => {
+            for k in ["title", "version"] {
+                if info.get(k).and_then(|v| v.as_str()).is_none() {
+                    p.push(format!("{at}.{k}: missing or not a string"));
+                }
+            }
+        }
+    }
+}
+
+fn check_transaction(tx: &serde_json::Value, at: &str, p: &mut Vec<String>) {
+    let Some(tx) = tx.as_object() else {
+        p.push(format!("{at}: not an object"));
+        return;
+    };
+    if tx.get("name").and_then(|n| n.as_str()).is_none() {
+        p.push(format!("{at}.name: missing"));
+    }
+    if let Some(tag) = tx.get("tag") {
+        check_string_array(tag, &format!("{at}.tag"), p);
+    }
+    if let Some(params) = tx.get("parameters") {
+        let Some(params) = params.as_array() else {
+            p.push(format!("{at}.parameters: not an array"));
+            return;
+        };
+        let mut seen = Vec::new();
+        for (i, param) in params.iter().enumerate() {
+            let pat = format!("{at}.parameters[{i}]");
+            if seen.contains(&param) {
+                p.push(format!("{pat}: not unique"));
+            }
+            seen.push(param);
+            let Some(obj) = param.as_object() else {
+                p.push(format!("{pat}: not an object"));
+                continue;
+            };
+            for k in obj.keys() {
+                if !["description", "name", "required", "schema"].contains(&k.as_str()) {
+                    p.push(format!("{pat}: keyword {k} not allowed"));
+                }
+            }
+            if obj.get("name").and_then(|n| n.as_str()).is_none() {
+                p.push(format!("{pat}.name: missing"));
+            }
+            match obj.get("schema") {
+                Some(s) => check_schema(s, &format!("{pat}.schema"), p),
+                None => p.push(format!("{pat}.schema: missing")),
+            }
+        }
+    }
+    if let Some(r) = tx.get("returns") {
+        check_schema(r, &format!("{at}.returns"), p);
+    }
+}
+
+fn check_string_array(v: &serde_json::Value, at: &str, p: &mut Vec<String>) {
+    match v.as_array() {
+        Some(items) if items.iter().all(|i| i.is_string()) => {}
+        _ => p.push(format!("{at}: not an array of strings")),
+    }
+}
+
+fn check_schema(schema: &serde_json::Value, at: &str, p: &mut Vec<String>) {
+    use serde_json::Value;
+    let Some(s) = schema.as_object() else {
+        p.push(format!("{at}: a schema must be an object"));
+        return;
+    };
+    for (k, v) in s {
+        if !SCHEMA_KEYWORDS.contains(&k.as_str()) {
+            p.push(format!("{at}: keyword {k} not allowed"));
+        }
+        match k.as_str() {
+            "type" => {
+                let ok = match v {
+                    Value::String(t) => SIMPLE_TYPES.contains(&t.as_str()),
+                    Value::Array(ts) => ts
+                        .iter()
+                        .all(|t| t.as_str().is_some_and(|t| SIMPLE_TYPES.contains(&t))),
+                    _ => false,
+                };
+                if !ok {
+                    p.push(format!("{at}.type: not a simple type or a list of them"));
+                }
+            }
+            "properties" => match v.as_object() {
+                Some(props) => {
+                    for (name, sub) in props {
+                        check_schema(sub, &format!("{at}.properties.{name}"), p);
+                    }
+                }
+                None => p.push(format!("{at}.properties: not an object")),
+            },
+            "items" => match v {
+                Value::Array(items) => {
+                    for (i, sub) in items.iter().enumerate() {
+                        check_schema(sub, &format!("{at}.items[{i}]"), p);
+                    }
+                }
+                other => check_schema(other, &format!("{at}.items"), p),
+            },
+            "additionalProperties" if !v.is_boolean() => {
+                check_schema(v, &format!("{at}.additionalProperties"), p)
+            }
+            "allOf" => match v.as_array() {
+                Some(items) if !items.is_empty() => {
+                    for (i, sub) in items.iter().enumerate() {
+                        check_schema(sub, &format!("{at}.allOf[{i}]"), p);
+                    }
+                }
+                _ => p.push(format!("{at}.allOf: not a non-empty array")),
+            },
+            "required" => check_string_array(v, &format!("{at}.required"), p),
+            "$ref" | "format" | "pattern" | "discriminator" if !v.is_string() => {
+                p.push(format!("{at}.{k}: not a string"))
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Compares `actual` (canonical metadata bytes) with a pretty-printed golden file under
+/// `tests/golden/`; `UPDATE_GOLDEN=1` rewrites the file.
+pub fn check_golden(file: &str, actual: &[u8]) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(file);
+    let value: serde_json::Value = serde_json::from_slice(actual).expect("metadata is JSON");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let pretty = serde_json::to_string_pretty(&value).expect("pretty JSON") + "\n";
+        std::fs::write(&path, pretty).expect("write golden file");
+    }
+    let golden = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
+    let golden: serde_json::Value = serde_json::from_slice(&golden).expect("golden is JSON");
+    let canonical = fabric_chaincode::contract::json::to_sorted_vec(&golden).expect("encode");
+    assert_eq!(
+        String::from_utf8_lossy(&canonical),
+        String::from_utf8_lossy(actual),
+        "{} differs from the metadata (UPDATE_GOLDEN=1 rewrites it)",
+        path.display()
+    );
+}
