@@ -12,6 +12,7 @@ use fabric_chaincode::contract::{
     Context, Contract, ContractChaincode, ContractError, DEFAULT_INIT_MESSAGE, Info, JsonSchema,
 };
 use fabric_chaincode::{Chaincode, Error};
+use proptest::prelude::Strategy as _;
 use serde::{Deserialize, Serialize};
 
 /// A stored item.
@@ -619,4 +620,37 @@ async fn metadata_is_served_deterministic_and_well_formed() {
         "GetMetadata"
     );
     check_golden("contract_api_metadata.json", cc.metadata());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// Untrusted arguments never panic the router: every response is a success or a
+    /// 400–599 failure.
+    #[test]
+    fn arbitrary_arguments_never_panic(
+        function in proptest::prop_oneof![
+            proptest::prelude::Just(b"Math:Add".to_vec()),
+            proptest::prelude::Just(b"Store:Put".to_vec()),
+            proptest::prelude::Just(b"Math:Paint".to_vec()),
+            proptest::prelude::Just(b"Math:Lengths".to_vec()),
+            proptest::prelude::Just(b"Math:Maybe".to_vec()),
+            proptest::collection::vec(proptest::prelude::any::<u8>(), 0..12),
+        ],
+        args in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+                "[ -~]{0,30}".prop_map(String::into_bytes),
+                proptest::prelude::Just(br#"{"name":"n","count":1,"tags":[],"note":null}"#.to_vec()),
+            ],
+            0..4,
+        ),
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let cc = chaincode(&Log::default());
+        let mut all = vec![function];
+        all.extend(args);
+        let (r, _) = runtime.block_on(MemoryPeer::new().invoke(&cc, &all));
+        proptest::prop_assert!(r.status == 200 || (400..600).contains(&r.status), "{r:?}");
+    }
 }

@@ -167,6 +167,19 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// The JavaScript text of any finite number reads back as the same number.
+        #[test]
+        fn js_numbers_round_trip(bits in proptest::prelude::any::<u64>()) {
+            let x = f64::from_bits(bits);
+            if x.is_finite() {
+                let text = js_number(x);
+                let back: f64 = text.parse().unwrap_or(f64::NAN);
+                proptest::prop_assert!(back == x, "{x:e} -> {text}");
+            }
+        }
+    }
+
     #[test]
     fn sorted_keys_at_every_depth() {
         let v = serde_json::json!({"b": [{"z": 1, "a": 2}], "A": "x", "a": null, "é": 1.5});
