@@ -69,8 +69,8 @@ impl Context {
         Ok(self.client_identity()?.msp_id())
     }
 
-    /// The client's ID string (`x509::<subject DN>::<issuer DN>`, as Go's `cid.GetID` before
-    /// base64).
+    /// The client's ID as Go's `cid.GetID` returns it:
+    /// `base64("x509::" + subject DN + "::" + issuer DN)`.
     pub fn client_id(&self) -> Result<String, ContractError> {
         Ok(self.client_identity()?.id())
     }
