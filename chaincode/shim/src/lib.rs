@@ -5,8 +5,11 @@
 //!   reads when the peer advertises them (Fabric ≥ 3.1).
 //! - [`Chaincode`]: the low-level interface; [`ConnectService`]: the chaincode-as-a-service gRPC
 //!   service a peer dials.
+//! - [`contract`]: the contract API — plain async functions with typed parameters, grouped in
+//!   contracts, routed as `"Contract:Function"`, with hooks and Fabric's contract metadata.
 
 pub mod chaincode;
+pub mod contract;
 pub mod error;
 pub mod handler;
 pub mod iterator;
