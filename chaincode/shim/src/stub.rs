@@ -1,7 +1,7 @@
 //! The stub: everything a chaincode can ask about its transaction and do on the ledger.
 //!
 //! A [`Stub`] is cheap to clone (one `Arc`). All ledger calls go through
-//! [`PeerRequests`](crate::peer::PeerRequests), at most one at a time per transaction, as the
+//! [`PeerRequests`], at most one at a time per transaction, as the
 //! peer requires; concurrent calls on clones of the same stub wait their turn.
 
 use std::collections::BTreeMap;
