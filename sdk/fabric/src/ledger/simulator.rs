@@ -600,9 +600,9 @@ impl<R: StateReader> TxSimulator<R> {
                 self.cfg.channel_id
             ));
         };
-        let p = if !c.member_only_read && !c.member_only_write {
-            (true, true)
-        } else if collection_member_orgs(&c).contains(&self.cfg.creator_msp_id) {
+        // Everyone may read and write when neither flag is set; members always may.
+        let anyone = !c.member_only_read && !c.member_only_write;
+        let p = if anyone || collection_member_orgs(&c).contains(&self.cfg.creator_msp_id) {
             (true, true)
         } else {
             (!c.member_only_read, !c.member_only_write)
