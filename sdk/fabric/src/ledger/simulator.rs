@@ -206,6 +206,11 @@ pub struct Simulation {
 }
 
 impl Simulation {
+    /// Whether the transaction writes private data (values, deletes, purges or metadata).
+    pub fn has_private_writes(&self) -> bool {
+        !self.private_writes.is_empty()
+    }
+
     /// The serialized private write set.
     pub fn private_bytes(&self) -> Option<Bytes> {
         self.private.as_ref().map(|p| p.encode_to_vec().into())
