@@ -1284,3 +1284,20 @@ fn hashed_read_conflicts() {
     assert_eq!(codes(&st, vec![read(&st)]), [VALID]);
     assert_eq!(codes(&st, vec![write(&st), read(&st)]), [VALID, MVCC]);
 }
+
+#[test]
+fn undecodable_results_are_invalid_other_reason() {
+    let st = MemoryState::new();
+    let bad = BlockTx::from_results(0, "t", &[0xff, 0xff]);
+    assert_eq!(bad.code, TxValidationCode::InvalidOtherReason);
+    let results = {
+        let mut sim = TxSimulator::new(&st, cfg());
+        sim.handle(Type::PutState, &put("k", "v")).unwrap();
+        sim.finish().results
+    };
+    let good = BlockTx::from_results(1, "u", &results);
+    assert_eq!(good.code, TxValidationCode::Valid);
+    let v = validate_block(&st, 0, &[bad, good]).unwrap();
+    assert_eq!(v.codes, [TxValidationCode::InvalidOtherReason, VALID]);
+    assert!(v.batch.public[NS].contains_key("k"));
+}

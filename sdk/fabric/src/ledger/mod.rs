@@ -30,6 +30,8 @@
 //! The rules implemented and the known differences from Fabric are listed in
 //! `docs/ledger-semantics.md`.
 
+#![warn(missing_docs)]
+
 pub mod memory;
 mod merkle;
 pub mod mvcc;

@@ -59,6 +59,17 @@ impl BlockTx {
         }
     }
 
+    /// A transaction from its `ChaincodeAction.results` bytes. Bytes that do not decode as a
+    /// read-write set make the transaction `INVALID_OTHER_REASON` (what Fabric's committer
+    /// marks), with an empty read-write set.
+    pub fn from_results(tx_num: u64, txid: impl Into<String>, results: &[u8]) -> Self {
+        match TxRwSet::decode(results) {
+            Ok(rwset) => BlockTx::new(tx_num, txid, rwset),
+            Err(_) => BlockTx::new(tx_num, txid, TxRwSet::default())
+                .with_code(TxValidationCode::InvalidOtherReason),
+        }
+    }
+
     /// Sets the channel header timestamp.
     pub fn with_timestamp(mut self, timestamp: Option<Timestamp>) -> Self {
         self.timestamp = timestamp;
