@@ -602,6 +602,12 @@ fn unknown_and_implicit_collections() {
         err_of(sim.handle(Type::GetPrivateDataHash, &get_in("nope", "k"))),
         "GET_PRIVATE_DATA_HASH failed: transaction ID: tx1: collection [nope] not defined in the collection config for chaincode [cc]"
     );
+    // An empty collection passes Fabric's name check (its cache marker): an empty hash.
+    assert_eq!(
+        sim.handle(Type::GetPrivateDataHash, &get_in("", "k"))
+            .unwrap(),
+        ""
+    );
     // Implicit collections of channel orgs: anyone may read and write at the peer.
     sim.handle(Type::PutState, &put_in("_implicit_org_Org2MSP", "k", "v"))
         .unwrap();

@@ -571,14 +571,16 @@ impl<R: StateReader> TxSimulator<R> {
     }
 
     /// Fabric's `validateCollName`: the collection must be one of the chaincode's explicit
-    /// collections or the implicit collection of a channel org.
+    /// collections or the implicit collection of a channel org. The empty name passes too: Fabric
+    /// marks its per-namespace cache as filled with an entry for `""` (only
+    /// `GET_PRIVATE_DATA_HASH` can get here with an empty collection).
     fn validate_collection(&mut self, ns: &str, coll: &str) -> HResult<()> {
         self.read_definition(ns)?;
         let known = match coll.strip_prefix(IMPLICIT_COLLECTION_PREFIX) {
             Some(msp) => self.cfg.channel_msp_ids.iter().any(|m| m == msp),
             None => {
-                !coll.is_empty()
-                    && self.cfg.collections.config.iter().any(|c| {
+                coll.is_empty()
+                    || self.cfg.collections.config.iter().any(|c| {
                         matches!(&c.payload, Some(CollPayload::StaticCollectionConfig(s)) if s.name == coll)
                     })
             }
