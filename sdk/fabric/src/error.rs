@@ -58,6 +58,10 @@ pub enum Error {
     /// A composite key is malformed.
     #[error("composite key: {0}")]
     CompositeKey(String),
+    /// Ledger state could not be read or written (a [`StateReader`](crate::ledger::StateReader)
+    /// failed, or a read-write set is not usable). The text says what and which key.
+    #[error("ledger state: {0}")]
+    State(String),
 }
 
 impl Error {

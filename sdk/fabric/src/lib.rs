@@ -7,6 +7,7 @@
 //! | [`crypto`] | keys (ECDSA P-256/P-384, Ed25519), signers and verifiers with Fabric's low-S rule, SHA-256 |
 //! | [`identity`] | MSP directories, X.509 certificate facts (NodeOU role, Fabric CA attributes, cid ID), MSP validation |
 //! | [`policy`] | the policy language, SignaturePolicyEnvelope encoding, evaluation, key-level policies, collections |
+//! | [`ledger`] | Fabric ledger semantics: transaction simulation (shim requests → read-write sets), in-memory state, MVCC validation |
 //! | [`tx`] | proposals, txids, proposal hashes, proposal-response checks, envelopes, block hashes, composite keys |
 //!
 //! Messages that Fabric signs or hashes are always handled as their original bytes: nothing in
@@ -15,6 +16,7 @@
 pub mod crypto;
 pub mod error;
 pub mod identity;
+pub mod ledger;
 pub mod policy;
 pub mod tx;
 
