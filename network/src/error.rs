@@ -119,6 +119,10 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A requester is not allowed to do what it asked (policy not satisfied, bad signature,
+    /// unknown or invalid identity).
+    #[error("access denied: {0}")]
+    AccessDenied(String),
     /// The ordering service or the commit pipeline has stopped.
     #[error("{0} has stopped")]
     Stopped(&'static str),

@@ -21,7 +21,11 @@ pub struct EnvelopeHeaders {
 impl EnvelopeHeaders {
     /// Decodes `bytes` as a `common.Envelope` and its payload's headers.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
-        let envelope = Envelope::decode(bytes).map_err(Error::decode("common.Envelope"))?;
+        Self::from_envelope(Envelope::decode(bytes).map_err(Error::decode("common.Envelope"))?)
+    }
+
+    /// Decodes the payload headers of an already decoded envelope.
+    pub fn from_envelope(envelope: Envelope) -> Result<Self> {
         if envelope.payload.is_empty() {
             return Err(Error::Ledger("envelope has an empty payload".into()));
         }

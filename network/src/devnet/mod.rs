@@ -8,15 +8,21 @@
 //! | [`ledger`] | the store plus notifications: height watch, committed-block stream, commit status by txid |
 //! | [`orderer`] | block cutting (count, size, timeout) and block building (hash chain, orderer signature) |
 //! | [`committer`] | the pluggable validation step ([`Committer`]) and the order → validate → commit → notify pipeline |
+//! | [`acl`] | the access-control check shared by Deliver, Broadcast and the Gateway ([`AccessControl`], [`MspAccessControl`]) |
+//! | [`deliver`] | the peer's `protos.Deliver` service (blocks, filtered blocks, blocks with private data) |
 //! | [`envelope`] | reading envelope headers without re-encoding |
 
+pub mod acl;
 pub mod committer;
+pub mod deliver;
 pub mod envelope;
 pub mod ledger;
 pub mod orderer;
 pub mod store;
 
+pub use acl::{AccessControl, ChannelPolicy, MspAccessControl, Requester, SignedData};
 pub use committer::{AcceptAll, Committer, Pipeline};
+pub use deliver::{DeliverConfig, DeliverService};
 pub use ledger::Ledger;
 pub use orderer::{BatchConfig, OrdererHandle, build_block};
 pub use store::{BlockUpdates, Store};
