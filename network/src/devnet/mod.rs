@@ -10,12 +10,14 @@
 //! | [`committer`] | the pluggable validation step ([`Committer`]) and the order → validate → commit → notify pipeline |
 //! | [`acl`] | the access-control check shared by Deliver, Broadcast and the Gateway ([`AccessControl`], [`MspAccessControl`]) |
 //! | [`deliver`] | the peer's `protos.Deliver` service (blocks, filtered blocks, blocks with private data) |
+//! | [`genesis`] | block 0 as configtxgen makes it for the topology; the channel config read back (MSPs, policies) |
 //! | [`envelope`] | reading envelope headers without re-encoding |
 
 pub mod acl;
 pub mod committer;
 pub mod deliver;
 pub mod envelope;
+pub mod genesis;
 pub mod ledger;
 pub mod orderer;
 pub mod store;
