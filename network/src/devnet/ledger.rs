@@ -25,6 +25,26 @@ struct Inner {
 }
 
 impl Ledger {
+    /// Opens the ledger in `data_dir`. A new ledger gets `genesis()` as block 0 (its
+    /// TRANSACTIONS_FILTER marked VALID); an existing one continues at its stored height and
+    /// `genesis` is not called.
+    pub fn open(data_dir: impl AsRef<std::path::Path>, genesis: impl FnOnce() -> Result<fabric_protos::common::Block>) -> Result<Self> {
+        let store = Store::open(data_dir)?;
+        if store.height()? == 0 {
+            let block = genesis()?;
+            let count = block.data.as_ref().map_or(0, |d| d.data.len());
+            store.commit(
+                block,
+                &super::store::BlockUpdates::without_writes(
+                    count,
+                    fabric_protos::protos::TxValidationCode::Valid,
+                ),
+            )?;
+            tracing::info!("ledger created with its genesis block");
+        }
+        Ledger::new(store)
+    }
+
     /// Wraps an open store.
     pub fn new(store: Store) -> Result<Self> {
         let height = store.height()?;

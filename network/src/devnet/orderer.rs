@@ -57,6 +57,19 @@ impl Default for BatchConfig {
     }
 }
 
+impl BatchConfig {
+    /// The batch configuration of a topology's `[block_cutting]` section (validated topologies
+    /// always have a valid timeout; an invalid one falls back to 2 s).
+    pub fn from_topology(b: &crate::topology::BlockCutting) -> Self {
+        BatchConfig {
+            max_message_count: b.max_message_count,
+            absolute_max_bytes: b.absolute_max_bytes,
+            preferred_max_bytes: b.preferred_max_bytes,
+            batch_timeout: b.batch_timeout().unwrap_or(Duration::from_secs(2)),
+        }
+    }
+}
+
 /// Builds block `number` over `envelopes` (kept byte for byte), chained to `previous_hash`,
 /// with the SIGNATURES metadata signed by `signer` (the orderer) when given.
 pub fn build_block(
