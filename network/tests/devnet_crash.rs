@@ -82,29 +82,48 @@ fn verify_store(dir: &std::path::Path, printed: &[String]) -> u64 {
     let mut previous: Option<Block> = None;
     let mut txs_in_blocks = 0usize;
     for n in 0..info.height {
-        let bytes = store.block_bytes(n).unwrap().unwrap_or_else(|| panic!("block {n} missing"));
+        let bytes = store
+            .block_bytes(n)
+            .unwrap()
+            .unwrap_or_else(|| panic!("block {n} missing"));
         let block = Block::decode(bytes).unwrap();
         assert_eq!(block.header.as_ref().unwrap().number, n);
         verify_block_hashes(&block, previous.as_ref().and_then(|p| p.header.as_ref())).unwrap();
         let data = &block.data.as_ref().unwrap().data;
         let filter = fabric_sdk::tx::block::transactions_filter(&block);
-        assert_eq!(filter.len(), data.len(), "block {n}: filter written with the block");
+        assert_eq!(
+            filter.len(),
+            data.len(),
+            "block {n}: filter written with the block"
+        );
         for (i, env) in data.iter().enumerate() {
             let txid = EnvelopeHeaders::parse(env).unwrap().tx_id().to_owned();
             if !txid.is_empty() {
-                let loc = store.transaction(&txid).unwrap().unwrap_or_else(|| panic!("{txid} not indexed"));
+                let loc = store
+                    .transaction(&txid)
+                    .unwrap()
+                    .unwrap_or_else(|| panic!("{txid} not indexed"));
                 assert_eq!((loc.block_num, loc.tx_num), (n, i as u64));
                 txs_in_blocks += 1;
             }
         }
         previous = Some(block);
     }
-    assert!(store.block_bytes(info.height).unwrap().is_none(), "nothing beyond the height");
+    assert!(
+        store.block_bytes(info.height).unwrap().is_none(),
+        "nothing beyond the height"
+    );
     if let Some(last) = previous {
-        assert_eq!(info.current_block_hash.as_ref(), &block_header_hash(last.header.as_ref().unwrap()));
+        assert_eq!(
+            info.current_block_hash.as_ref(),
+            &block_header_hash(last.header.as_ref().unwrap())
+        );
     }
     for txid in printed {
-        assert!(store.transaction(txid).unwrap().is_some(), "printed as committed but lost: {txid}");
+        assert!(
+            store.transaction(txid).unwrap().is_some(),
+            "printed as committed but lost: {txid}"
+        );
     }
     assert!(txs_in_blocks >= printed.len());
     info.height
@@ -113,18 +132,27 @@ fn verify_store(dir: &std::path::Path, printed: &[String]) -> u64 {
 #[test]
 fn killed_under_load_loses_nothing_it_reported() {
     let dir = tempfile::tempdir().unwrap();
-    let seed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
     let mut printed = Vec::new();
     let mut height = 1; // a new ledger starts with its genesis block
     for round in 0..3u32 {
         // A pseudo-random moment between 100 and 700 ms into the load.
         let ms = 100 + u64::from(seed.wrapping_mul(2654435761).wrapping_add(round * 7919) % 600);
         let (start, txids) = run_and_kill(dir.path(), Duration::from_millis(ms));
-        assert_eq!(start, height, "round {round} (seed {seed}): resumes at the stored height");
+        assert_eq!(
+            start, height,
+            "round {round} (seed {seed}): resumes at the stored height"
+        );
         assert!(!txids.is_empty(), "round {round}: something was committed");
         printed.extend(txids);
         height = verify_store(dir.path(), &printed);
         assert!(height > start, "round {round}: the chain grew");
-        eprintln!("round {round}: killed after {ms} ms, height {height}, {} txids reported", printed.len());
+        eprintln!(
+            "round {round}: killed after {ms} ms, height {height}, {} txids reported",
+            printed.len()
+        );
     }
 }

@@ -116,7 +116,11 @@ fn canonical_group(b: &[u8]) -> Vec<u8> {
 
 /// The original bytes of `Config.channel_group` inside a ConfigEnvelope.
 fn original_channel_group(config_envelope: &[u8]) -> Vec<u8> {
-    let config = fields(config_envelope).into_iter().find(|f| f.0 == 1).unwrap().2;
+    let config = fields(config_envelope)
+        .into_iter()
+        .find(|f| f.0 == 1)
+        .unwrap()
+        .2;
     fields(&config).into_iter().find(|f| f.0 == 2).unwrap().2
 }
 
@@ -136,7 +140,10 @@ fn check_leaves(path: &str, g: &ConfigGroup) {
             "MSP" => {
                 let m: MspConfig = reencodes(b, &what);
                 let f: FabricMspConfig = reencodes(&m.config, &what);
-                assert!(!f.root_certs.is_empty() && !f.tls_root_certs.is_empty(), "{what}");
+                assert!(
+                    !f.root_certs.is_empty() && !f.tls_root_certs.is_empty(),
+                    "{what}"
+                );
                 assert!(f.fabric_node_ous.unwrap().enable, "{what}");
             }
             "AnchorPeers" => drop(reencodes::<AnchorPeers>(b, &what)),
@@ -182,7 +189,10 @@ fn check_leaves(path: &str, g: &ConfigGroup) {
 #[test]
 fn real_genesis_blocks_decode_and_reencode() {
     for version in ["fabric-v3.1.5", "fabric-v2.5.16"] {
-        let bytes = std::fs::read(format!("{VECTORS}/{version}/channel-artifacts/mychannel.block")).unwrap();
+        let bytes = std::fs::read(format!(
+            "{VECTORS}/{version}/channel-artifacts/mychannel.block"
+        ))
+        .unwrap();
         let block = Block::decode(bytes.as_slice()).unwrap();
         assert_eq!(block.encode_to_vec(), bytes, "{version}: block");
         let headers = EnvelopeHeaders::parse(&block.data.as_ref().unwrap().data[0]).unwrap();
@@ -192,11 +202,22 @@ fn real_genesis_blocks_decode_and_reencode() {
         let group = config.channel_group.as_ref().unwrap();
         let original = original_channel_group(&headers.payload.data);
         let ours = group.encode_to_vec();
-        assert_eq!(ours.len(), original.len(), "{version}: nothing dropped (unknown fields)");
-        assert_eq!(canonical_group(&ours), canonical_group(&original), "{version}: same tree");
+        assert_eq!(
+            ours.len(),
+            original.len(),
+            "{version}: nothing dropped (unknown fields)"
+        );
+        assert_eq!(
+            canonical_group(&ours),
+            canonical_group(&original),
+            "{version}: same tree"
+        );
         check_leaves("Channel", group);
         let app = &group.groups["Application"];
-        assert_eq!(app.groups.keys().collect::<Vec<_>>(), ["Org1MSP", "Org2MSP"]);
+        assert_eq!(
+            app.groups.keys().collect::<Vec<_>>(),
+            ["Org1MSP", "Org2MSP"]
+        );
         let e = implicit_meta_of(app, "Endorsement").unwrap();
         assert_eq!((e.sub_policy.as_str(), e.rule), ("Endorsement", 2));
 
@@ -208,11 +229,18 @@ fn real_genesis_blocks_decode_and_reencode() {
         )
         .unwrap();
         let sig = user.sign(b"data").unwrap();
-        let signed = SignedData { data: b"data", identity: user.serialized(), signature: &sig };
+        let signed = SignedData {
+            data: b"data",
+            identity: user.serialized(),
+            signature: &sig,
+        };
         let now = fabric_sdk::identity::msp::unix_now();
-        let r = acl.check(ChannelPolicy::ApplicationReaders, &signed, now).unwrap();
+        let r = acl
+            .check(ChannelPolicy::ApplicationReaders, &signed, now)
+            .unwrap();
         assert_eq!(r.msp_id, "Org1MSP");
-        acl.check(ChannelPolicy::ApplicationWriters, &signed, now).unwrap();
+        acl.check(ChannelPolicy::ApplicationWriters, &signed, now)
+            .unwrap();
     }
 }
 
@@ -223,9 +251,10 @@ fn medical_genesis_block_structure() {
     let crypto = generate(&topology, dir.path().join("crypto")).unwrap();
     let mut options = GenesisOptions::new("127.0.0.1:7050").unwrap();
     options.nonce = [7; 24];
-    options
-        .anchor_peers
-        .insert("SeoulMedicalCenterMSP".into(), vec![("127.0.0.1".into(), 7051)]);
+    options.anchor_peers.insert(
+        "SeoulMedicalCenterMSP".into(),
+        vec![("127.0.0.1".into(), 7051)],
+    );
     let block = genesis_block(&topology, &crypto, &options).unwrap();
     verify_block_hashes(&block, None).unwrap();
     let header = block.header.as_ref().unwrap();
@@ -236,26 +265,45 @@ fn medical_genesis_block_structure() {
     assert_eq!(h.channel_header.r#type, HeaderType::Config as i32);
     assert_eq!(h.channel_header.version, 1);
     assert_eq!(h.channel_header.channel_id, "medledger");
-    assert_eq!(h.channel_header.tx_id, fabric_sdk::tx::compute_txid(&[7; 24], &[]));
+    assert_eq!(
+        h.channel_header.tx_id,
+        fabric_sdk::tx::compute_txid(&[7; 24], &[])
+    );
     assert!(h.envelope.signature.is_empty());
 
     let config = config_from_block(&block).unwrap();
     assert_eq!(config.sequence, 0);
     let root = config.channel_group.as_ref().unwrap();
     check_leaves("Channel", root);
-    assert_eq!(root.groups.keys().collect::<Vec<_>>(), ["Application", "Orderer"]);
+    assert_eq!(
+        root.groups.keys().collect::<Vec<_>>(),
+        ["Application", "Orderer"]
+    );
     assert_eq!(
         root.values.keys().collect::<Vec<_>>(),
-        ["BlockDataHashingStructure", "Capabilities", "HashingAlgorithm"]
+        [
+            "BlockDataHashingStructure",
+            "Capabilities",
+            "HashingAlgorithm"
+        ]
     );
     let app = &root.groups["Application"];
     let msps: Vec<_> = topology.orgs.iter().map(|o| o.msp_id.as_str()).collect();
     let mut sorted = msps.clone();
     sorted.sort();
-    assert_eq!(app.groups.keys().map(String::as_str).collect::<Vec<_>>(), sorted);
+    assert_eq!(
+        app.groups.keys().map(String::as_str).collect::<Vec<_>>(),
+        sorted
+    );
     assert_eq!(
         app.policies.keys().collect::<Vec<_>>(),
-        ["Admins", "Endorsement", "LifecycleEndorsement", "Readers", "Writers"]
+        [
+            "Admins",
+            "Endorsement",
+            "LifecycleEndorsement",
+            "Readers",
+            "Writers"
+        ]
     );
     let readers = implicit_meta_of(app, "Readers").unwrap();
     assert_eq!((readers.sub_policy.as_str(), readers.rule), ("Readers", 0));
@@ -270,7 +318,10 @@ fn medical_genesis_block_structure() {
             to_dsl(&SignaturePolicyEnvelope::decode(p.value.clone()).unwrap()).unwrap()
         };
         let m = &org.msp_id;
-        assert_eq!(policy("Readers"), format!("OR('{m}.admin', '{m}.peer', '{m}.client')"));
+        assert_eq!(
+            policy("Readers"),
+            format!("OR('{m}.admin', '{m}.peer', '{m}.client')")
+        );
         assert_eq!(policy("Writers"), format!("OR('{m}.admin', '{m}.client')"));
         assert_eq!(policy("Admins"), format!("OR('{m}.admin')"));
         assert_eq!(policy("Endorsement"), format!("OR('{m}.peer')"));
@@ -278,16 +329,32 @@ fn medical_genesis_block_structure() {
         let f = FabricMspConfig::decode(msp.config).unwrap();
         let oc = crypto.org(m).unwrap();
         assert_eq!(f.name, *m);
-        assert_eq!(f.root_certs, [Bytes::from(std::fs::read(&oc.ca_cert).unwrap())]);
-        assert_eq!(f.tls_root_certs, [Bytes::from(std::fs::read(&oc.tlsca_cert).unwrap())]);
+        assert_eq!(
+            f.root_certs,
+            [Bytes::from(std::fs::read(&oc.ca_cert).unwrap())]
+        );
+        assert_eq!(
+            f.tls_root_certs,
+            [Bytes::from(std::fs::read(&oc.tlsca_cert).unwrap())]
+        );
         let ous = f.fabric_node_ous.unwrap();
         assert_eq!(ous.peer_ou_identifier.unwrap().certificate, f.root_certs[0]);
-        assert_eq!(g.values.contains_key("AnchorPeers"), m == "SeoulMedicalCenterMSP");
+        assert_eq!(
+            g.values.contains_key("AnchorPeers"),
+            m == "SeoulMedicalCenterMSP"
+        );
     }
 
     let orderer = &root.groups["Orderer"];
     let bs = BatchSize::decode(orderer.values["BatchSize"].value.clone()).unwrap();
-    assert_eq!((bs.max_message_count, bs.absolute_max_bytes, bs.preferred_max_bytes), (10, 103809024, 524288));
+    assert_eq!(
+        (
+            bs.max_message_count,
+            bs.absolute_max_bytes,
+            bs.preferred_max_bytes
+        ),
+        (10, 103809024, 524288)
+    );
     let bt = BatchTimeout::decode(orderer.values["BatchTimeout"].value.clone()).unwrap();
     assert_eq!(bt.timeout, "2s");
     let oorg = &orderer.groups["OrdererMSP"];
@@ -303,19 +370,66 @@ fn medical_genesis_block_structure() {
         let id = crypto.identity(name).unwrap();
         let me = SigningIdentity::from_msp_dir(&id.msp_dir, msp).unwrap();
         let sig = me.sign(b"x").unwrap();
-        acl.check(policy, &SignedData { data: b"x", identity: me.serialized(), signature: &sig }, now)
+        acl.check(
+            policy,
+            &SignedData {
+                data: b"x",
+                identity: me.serialized(),
+                signature: &sig,
+            },
+            now,
+        )
     };
-    check("Doctor1@seoulmedical.example.com", "SeoulMedicalCenterMSP", ChannelPolicy::ApplicationReaders).unwrap();
-    check("peer0.nhis.example.com", "NHISMSP", ChannelPolicy::ApplicationReaders).unwrap();
-    assert!(check("peer0.nhis.example.com", "NHISMSP", ChannelPolicy::ApplicationWriters).is_err());
-    assert!(check("Admin@medledger.example.com", "OrdererMSP", ChannelPolicy::ApplicationReaders).is_err());
-    check("orderer.medledger.example.com", "OrdererMSP", ChannelPolicy::ChannelWriters).unwrap();
+    check(
+        "Doctor1@seoulmedical.example.com",
+        "SeoulMedicalCenterMSP",
+        ChannelPolicy::ApplicationReaders,
+    )
+    .unwrap();
+    check(
+        "peer0.nhis.example.com",
+        "NHISMSP",
+        ChannelPolicy::ApplicationReaders,
+    )
+    .unwrap();
+    assert!(
+        check(
+            "peer0.nhis.example.com",
+            "NHISMSP",
+            ChannelPolicy::ApplicationWriters
+        )
+        .is_err()
+    );
+    assert!(
+        check(
+            "Admin@medledger.example.com",
+            "OrdererMSP",
+            ChannelPolicy::ApplicationReaders
+        )
+        .is_err()
+    );
+    check(
+        "orderer.medledger.example.com",
+        "OrdererMSP",
+        ChannelPolicy::ChannelWriters,
+    )
+    .unwrap();
 
     // It is block 0 of a store.
     let store = Store::open(dir.path().join("ledger")).unwrap();
-    let c = store.commit(block, &BlockUpdates::without_writes(1, TxValidationCode::Valid)).unwrap();
+    let c = store
+        .commit(
+            block,
+            &BlockUpdates::without_writes(1, TxValidationCode::Valid),
+        )
+        .unwrap();
     assert_eq!(c.number, 0);
     let stored = store.block(0).unwrap().unwrap();
     assert_eq!(config_from_block(&stored).unwrap(), config);
-    let _ = (Payload::default(), ChannelHeader::default(), SignatureHeader::default(), BTreeMap::<u8, u8>::new());
+    let _ = (
+        Payload::default(),
+        ChannelHeader::default(),
+        SignatureHeader::default(),
+        BTreeMap::<u8, u8>::new(),
+    );
 }

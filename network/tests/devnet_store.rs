@@ -6,13 +6,13 @@ use fabric_protos::common::Block;
 use fabric_protos::protos::TxValidationCode;
 use fabric_sdk::crypto::sha256;
 use fabric_sdk::tx::block::{block_header_hash, transactions_filter, verify_block_hashes};
+use medledger_network::Error;
 use medledger_network::devnet::envelope::synthetic_envelope;
 use medledger_network::devnet::store::{
     BlockUpdates, CollectionPvtRwset, HashedWrite, Metadata, PrivatePurge, PrivateWrite,
     PublicWrite, TxUpdates, Version, WriteOp,
 };
 use medledger_network::devnet::{Store, build_block};
-use medledger_network::Error;
 
 fn block(store: &Store, txids: &[&str]) -> Block {
     let info = store.chain_info().unwrap();
@@ -84,7 +84,10 @@ fn blocks_chain_and_survive_reopening() {
     // Continues at the stored height.
     assert_eq!(commit(&store, vec![tx("after")]), 5);
     let loc = store.transaction("t3b").unwrap().unwrap();
-    assert_eq!((loc.block_num, loc.tx_num, loc.code), (3, 1, TxValidationCode::Valid));
+    assert_eq!(
+        (loc.block_num, loc.tx_num, loc.code),
+        (3, 1, TxValidationCode::Valid)
+    );
     assert!(store.transaction("nope").unwrap().is_none());
     assert!(store.block_bytes(99).unwrap().is_none());
 }
@@ -95,21 +98,48 @@ fn refuses_bad_blocks_and_writes_nothing() {
     let store = Store::open(dir.path()).unwrap();
     commit(&store, vec![tx("a")]);
     // Wrong number.
-    let b = build_block(5, &[0; 32], vec![synthetic_envelope("ch", "x", b"")], 0, None).unwrap();
-    let e = store.commit(b, &BlockUpdates { txs: vec![tx("x")] }).unwrap_err();
+    let b = build_block(
+        5,
+        &[0; 32],
+        vec![synthetic_envelope("ch", "x", b"")],
+        0,
+        None,
+    )
+    .unwrap();
+    let e = store
+        .commit(b, &BlockUpdates { txs: vec![tx("x")] })
+        .unwrap_err();
     assert!(matches!(e, Error::Ledger(_)), "{e}");
     // Broken hash chain.
-    let b = build_block(1, &[7; 32], vec![synthetic_envelope("ch", "x", b"")], 0, None).unwrap();
-    let e = store.commit(b, &BlockUpdates { txs: vec![tx("x")] }).unwrap_err();
+    let b = build_block(
+        1,
+        &[7; 32],
+        vec![synthetic_envelope("ch", "x", b"")],
+        0,
+        None,
+    )
+    .unwrap();
+    let e = store
+        .commit(b, &BlockUpdates { txs: vec![tx("x")] })
+        .unwrap_err();
     assert!(e.to_string().contains("previous_hash"), "{e}");
     // Update count mismatch.
     let b = block(&store, &["x", "y"]);
-    let e = store.commit(b, &BlockUpdates { txs: vec![tx("x")] }).unwrap_err();
-    assert!(e.to_string().contains("2 transactions but 1 updates"), "{e}");
+    let e = store
+        .commit(b, &BlockUpdates { txs: vec![tx("x")] })
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("2 transactions but 1 updates"),
+        "{e}"
+    );
     // Tampered data.
     let mut b = block(&store, &["x"]);
     b.data.as_mut().unwrap().data[0] = Bytes::from_static(b"tampered");
-    assert!(store.commit(b, &BlockUpdates { txs: vec![tx("x")] }).is_err());
+    assert!(
+        store
+            .commit(b, &BlockUpdates { txs: vec![tx("x")] })
+            .is_err()
+    );
     // A bad namespace aborts the whole block.
     let b = block(&store, &["x"]);
     let mut t = tx("x");
@@ -128,7 +158,11 @@ fn public_state_versions_metadata_ranges_history() {
     commit(&store, vec![tx("genesis")]);
     // Block 1: two txs; the second overwrites and sets metadata; an invalid tx writes nothing.
     let mut t0 = tx("t0");
-    t0.public = vec![put("cc", "a", "1"), put("cc", "b", "1"), put("cc", "\u{0}idx\u{0}x\u{0}", "c")];
+    t0.public = vec![
+        put("cc", "a", "1"),
+        put("cc", "b", "1"),
+        put("cc", "\u{0}idx\u{0}x\u{0}", "c"),
+    ];
     let mut t1 = tx("t1");
     t1.public = vec![PublicWrite {
         namespace: "cc".into(),
@@ -172,7 +206,10 @@ fn public_state_versions_metadata_ranges_history() {
     ];
     commit(&store, vec![t]);
     let a = store.get_state("cc", "a").unwrap().unwrap();
-    assert_eq!((a.value.as_ref(), a.version), (&b"3"[..], Version::new(2, 0)));
+    assert_eq!(
+        (a.value.as_ref(), a.version),
+        (&b"3"[..], Version::new(2, 0))
+    );
     assert_eq!(a.metadata, meta("VALIDATION_PARAMETER", b"p"));
     assert!(store.get_state("cc", "missing").unwrap().is_none());
     assert!(store.get_state("cc", "b").unwrap().is_none());
@@ -185,7 +222,10 @@ fn public_state_versions_metadata_ranges_history() {
     }];
     commit(&store, vec![t]);
     let a = store.get_state("cc", "a").unwrap().unwrap();
-    assert_eq!((a.value.as_ref(), a.version), (&b"3"[..], Version::new(3, 0)));
+    assert_eq!(
+        (a.value.as_ref(), a.version),
+        (&b"3"[..], Version::new(3, 0))
+    );
     assert!(a.metadata.is_empty());
 
     // Ranges: composite keys sort first; end exclusive; limit; other namespaces excluded.
@@ -198,9 +238,20 @@ fn public_state_versions_metadata_ranges_history() {
         keys(store.get_state_range("cc", "", "", 100).unwrap()),
         ["\u{0}idx\u{0}x\u{0}", "a", "k0", "k1", "k2", "k3", "k4"]
     );
-    assert_eq!(keys(store.get_state_range("cc", "k1", "k3", 100).unwrap()), ["k1", "k2"]);
-    assert_eq!(keys(store.get_state_range("cc", "\u{1}", "", 2).unwrap()), ["a", "k0"]);
-    assert!(store.get_state_range("cc", "k3", "k1", 10).unwrap().is_empty());
+    assert_eq!(
+        keys(store.get_state_range("cc", "k1", "k3", 100).unwrap()),
+        ["k1", "k2"]
+    );
+    assert_eq!(
+        keys(store.get_state_range("cc", "\u{1}", "", 2).unwrap()),
+        ["a", "k0"]
+    );
+    assert!(
+        store
+            .get_state_range("cc", "k3", "k1", 10)
+            .unwrap()
+            .is_empty()
+    );
     assert!(store.get_state_range("cc", "", "", 0).unwrap().is_empty());
 
     // History newest first, with the delete.
@@ -210,8 +261,18 @@ fn public_state_versions_metadata_ranges_history() {
     assert!(!h[1].is_delete && h[1].tx_id == "t0" && h[1].value.as_ref() == b"1");
     let h = store.get_history("cc", "a").unwrap().unwrap();
     let ids: Vec<_> = h.iter().map(|e| e.tx_id.as_str()).collect();
-    assert_eq!(ids, ["t3", "t1", "t0"], "metadata-only writes are not history");
-    assert!(store.get_history("cc", "nothing").unwrap().unwrap().is_empty());
+    assert_eq!(
+        ids,
+        ["t3", "t1", "t0"],
+        "metadata-only writes are not history"
+    );
+    assert!(
+        store
+            .get_history("cc", "nothing")
+            .unwrap()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -262,29 +323,78 @@ fn private_data_hashes_block_to_live_and_purge() {
     // Block 1: k1 and k2 with BTL 2 (purged when committing block 4); k3 never expires.
     commit(
         &store,
-        vec![pvt_tx("p1", "k1", "v1", 2), pvt_tx("p2", "k2", "v2", 2), pvt_tx("p3", "k3", "v3", 0)],
+        vec![
+            pvt_tx("p1", "k1", "v1", 2),
+            pvt_tx("p2", "k2", "v2", 2),
+            pvt_tx("p3", "k3", "v3", 0),
+        ],
     );
     let kh = |k: &str| sha256(k.as_bytes());
-    let h = store.get_private_data_hash("cc", "c1", &kh("k1")).unwrap().unwrap();
+    let h = store
+        .get_private_data_hash("cc", "c1", &kh("k1"))
+        .unwrap()
+        .unwrap();
     assert_eq!(h.value_hash.as_ref(), &sha256(b"v1"));
     assert_eq!(h.version, Version::new(1, 0));
-    assert_eq!(store.get_private_data("cc", "c1", "k2").unwrap().unwrap().value.as_ref(), b"v2");
+    assert_eq!(
+        store
+            .get_private_data("cc", "c1", "k2")
+            .unwrap()
+            .unwrap()
+            .value
+            .as_ref(),
+        b"v2"
+    );
     let pd = store.block_private_data(1).unwrap();
     assert_eq!(pd.len(), 3);
     assert_eq!(pd[&1].ns_pvt_rwset[0].namespace, "cc");
-    assert_eq!(pd[&1].ns_pvt_rwset[0].collection_pvt_rwset[0].rwset.as_ref(), b"rwset-k2");
+    assert_eq!(
+        pd[&1].ns_pvt_rwset[0].collection_pvt_rwset[0]
+            .rwset
+            .as_ref(),
+        b"rwset-k2"
+    );
     // Block 2 rewrites k2: the block-1 expiry must not purge the new value.
     commit(&store, vec![pvt_tx("p4", "k2", "v2b", 0)]);
     commit(&store, vec![tx("b3")]);
-    assert!(store.get_private_data("cc", "c1", "k1").unwrap().is_some(), "alive at block 3");
+    assert!(
+        store.get_private_data("cc", "c1", "k1").unwrap().is_some(),
+        "alive at block 3"
+    );
     commit(&store, vec![tx("b4")]);
-    assert!(store.get_private_data("cc", "c1", "k1").unwrap().is_none(), "purged at block 4");
-    assert!(store.get_private_data_hash("cc", "c1", &kh("k1")).unwrap().is_none());
-    assert_eq!(store.get_private_data("cc", "c1", "k2").unwrap().unwrap().value.as_ref(), b"v2b");
+    assert!(
+        store.get_private_data("cc", "c1", "k1").unwrap().is_none(),
+        "purged at block 4"
+    );
+    assert!(
+        store
+            .get_private_data_hash("cc", "c1", &kh("k1"))
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .get_private_data("cc", "c1", "k2")
+            .unwrap()
+            .unwrap()
+            .value
+            .as_ref(),
+        b"v2b"
+    );
     assert!(store.get_private_data("cc", "c1", "k3").unwrap().is_some());
     let pd = store.block_private_data(1).unwrap();
-    assert_eq!(pd.keys().copied().collect::<Vec<_>>(), [2], "only k3's rwset remains");
-    assert_eq!(store.get_private_data_range("cc", "c1", "", "", 10).unwrap().len(), 2);
+    assert_eq!(
+        pd.keys().copied().collect::<Vec<_>>(),
+        [2],
+        "only k3's rwset remains"
+    );
+    assert_eq!(
+        store
+            .get_private_data_range("cc", "c1", "", "", 10)
+            .unwrap()
+            .len(),
+        2
+    );
 
     // Explicit purge removes value and hash.
     let mut t = tx("purge");
@@ -295,7 +405,12 @@ fn private_data_hashes_block_to_live_and_purge() {
     });
     commit(&store, vec![t]);
     assert!(store.get_private_data("cc", "c1", "k3").unwrap().is_none());
-    assert!(store.get_private_data_hash("cc", "c1", &kh("k3")).unwrap().is_none());
+    assert!(
+        store
+            .get_private_data_hash("cc", "c1", &kh("k3"))
+            .unwrap()
+            .is_none()
+    );
     assert!(store.get_private_data("cc", "c1", "k2").unwrap().is_some());
 }
 
@@ -310,14 +425,24 @@ fn snapshots_are_stable_while_commits_go_on() {
     let mut t = tx("b");
     t.public.push(put("cc", "k", "new"));
     commit(&store, vec![t]);
-    assert_eq!(snap.get_state("cc", "k").unwrap().unwrap().value.as_ref(), b"old");
+    assert_eq!(
+        snap.get_state("cc", "k").unwrap().unwrap().value.as_ref(),
+        b"old"
+    );
     assert_eq!(snap.chain_info().unwrap().height, 1);
-    assert_eq!(store.get_state("cc", "k").unwrap().unwrap().value.as_ref(), b"new");
+    assert_eq!(
+        store.get_state("cc", "k").unwrap().unwrap().value.as_ref(),
+        b"new"
+    );
 }
 
 #[test]
 fn a_garbage_database_file_is_an_error_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("ledger.redb"), b"this is not a redb file at all").unwrap();
+    std::fs::write(
+        dir.path().join("ledger.redb"),
+        b"this is not a redb file at all",
+    )
+    .unwrap();
     assert!(Store::open(dir.path()).is_err());
 }

@@ -47,7 +47,13 @@ fn main() -> std::process::ExitCode {
 
 async fn run(dir: &str, max_blocks: Option<u64>) -> medledger_network::Result<()> {
     let ledger = Ledger::open(dir, || {
-        build_block(0, &[], vec![synthetic_envelope(CHANNEL, "", b"genesis")], 0, None)
+        build_block(
+            0,
+            &[],
+            vec![synthetic_envelope(CHANNEL, "", b"genesis")],
+            0,
+            None,
+        )
     })?;
     let start = ledger.height();
     let mut blocks = ledger.subscribe_blocks();
@@ -73,7 +79,7 @@ async fn run(dir: &str, max_blocks: Option<u64>) -> medledger_network::Result<()
                 break;
             }
             i += 1;
-            if i % 50 == 0 {
+            if i.is_multiple_of(50) {
                 tokio::task::yield_now().await;
             }
         }

@@ -46,7 +46,11 @@ pub struct AcceptAll;
 
 impl Committer for AcceptAll {
     fn validate(&self, block: &Block, state: &Snapshot) -> Result<BlockUpdates> {
-        let data = block.data.as_ref().map(|d| d.data.as_slice()).unwrap_or(&[]);
+        let data = block
+            .data
+            .as_ref()
+            .map(|d| d.data.as_slice())
+            .unwrap_or(&[]);
         let mut seen = HashSet::new();
         let mut txs = Vec::with_capacity(data.len());
         for envelope in data {
@@ -139,7 +143,11 @@ impl Pipeline {
 }
 
 /// Commits one block: validate and store on a blocking thread, then announce.
-pub async fn commit_block(ledger: &Ledger, committer: Arc<dyn Committer>, block: Block) -> Result<u64> {
+pub async fn commit_block(
+    ledger: &Ledger,
+    committer: Arc<dyn Committer>,
+    block: Block,
+) -> Result<u64> {
     let store = ledger.store().clone();
     let committed = tokio::task::spawn_blocking(move || {
         let snapshot = store.snapshot()?;

@@ -30,8 +30,7 @@ use fabric_protos::orderer::{SeekInfo, SeekPosition};
 use fabric_protos::protos::{
     BlockAndPrivateData, ChaincodeAction, ChaincodeActionPayload, ChaincodeEvent, DeliverResponse,
     FilteredBlock, FilteredChaincodeAction, FilteredTransaction, FilteredTransactionActions,
-    ProposalResponsePayload, Transaction, TxValidationCode, deliver_response,
-    filtered_transaction,
+    ProposalResponsePayload, Transaction, TxValidationCode, deliver_response, filtered_transaction,
 };
 use fabric_protos::rwset::TxPvtReadWriteSet;
 use fabric_sdk::crypto::sha256;
@@ -207,7 +206,9 @@ async fn handle(
     if inner.config.mutual_tls {
         let bound = client_cert_hash.is_some_and(|h| h.as_slice() == ch.tls_cert_hash.as_ref());
         if !bound {
-            tracing::debug!("deliver request refused: tls_cert_hash does not match the client certificate");
+            tracing::debug!(
+                "deliver request refused: tls_cert_hash does not match the client certificate"
+            );
             return Some(Status::Forbidden);
         }
     }
@@ -353,7 +354,8 @@ fn filter_private_data(
                 ns.collection_pvt_rwset
                     .retain(|c| acl.may_read_collection(requester, &namespace, &c.collection_name));
             }
-            set.ns_pvt_rwset.retain(|ns| !ns.collection_pvt_rwset.is_empty());
+            set.ns_pvt_rwset
+                .retain(|ns| !ns.collection_pvt_rwset.is_empty());
             (!set.ns_pvt_rwset.is_empty()).then_some((tx, set))
         })
         .collect()
@@ -364,7 +366,11 @@ fn filter_private_data(
 pub fn filtered_block(channel_id: &str, block: &Block) -> FilteredBlock {
     let number = block.header.as_ref().map_or(0, |h| h.number);
     let filter = fabric_sdk::tx::block::transactions_filter(block);
-    let data = block.data.as_ref().map(|d| d.data.as_slice()).unwrap_or(&[]);
+    let data = block
+        .data
+        .as_ref()
+        .map(|d| d.data.as_slice())
+        .unwrap_or(&[]);
     let filtered_transactions = data
         .iter()
         .enumerate()
@@ -418,10 +424,8 @@ fn chaincode_events(transaction: &[u8]) -> Vec<ChaincodeEvent> {
         .iter()
         .filter_map(|action| {
             let cap = ChaincodeActionPayload::decode(action.payload.clone()).ok()?;
-            let prp = ProposalResponsePayload::decode(
-                cap.action?.proposal_response_payload,
-            )
-            .ok()?;
+            let prp =
+                ProposalResponsePayload::decode(cap.action?.proposal_response_payload).ok()?;
             let cca = ChaincodeAction::decode(prp.extension).ok()?;
             let event = ChaincodeEvent::decode(cca.events).ok()?;
             (!event.chaincode_id.is_empty()).then(|| ChaincodeEvent {
@@ -481,7 +485,11 @@ impl Encoder for RawEncoder {
     type Item = RawResponse;
     type Error = tonic::Status;
 
-    fn encode(&mut self, item: RawResponse, dst: &mut EncodeBuf<'_>) -> std::result::Result<(), tonic::Status> {
+    fn encode(
+        &mut self,
+        item: RawResponse,
+        dst: &mut EncodeBuf<'_>,
+    ) -> std::result::Result<(), tonic::Status> {
         dst.put_slice(&item.0);
         Ok(())
     }
@@ -495,7 +503,10 @@ impl Decoder for EnvelopeDecoder {
     type Item = Envelope;
     type Error = tonic::Status;
 
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> std::result::Result<Option<Envelope>, tonic::Status> {
+    fn decode(
+        &mut self,
+        src: &mut DecodeBuf<'_>,
+    ) -> std::result::Result<Option<Envelope>, tonic::Status> {
         Envelope::decode(src)
             .map(Some)
             .map_err(|e| tonic::Status::invalid_argument(format!("decode common.Envelope: {e}")))
@@ -537,7 +548,11 @@ impl tonic::server::StreamingService<Envelope> for Method {
             let cert_hash = request
                 .peer_certs()
                 .and_then(|certs| certs.first().map(|c| sha256(c.as_ref())));
-            Ok(Response::new(service.open(kind, request.into_inner(), cert_hash)))
+            Ok(Response::new(service.open(
+                kind,
+                request.into_inner(),
+                cert_hash,
+            )))
         })
     }
 }

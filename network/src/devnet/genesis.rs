@@ -28,13 +28,15 @@ use crate::topology::Topology;
 use bytes::Bytes;
 use fabric_protos::Timestamp;
 use fabric_protos::common::{
-    Block, BlockDataHashingStructure, Capability, ChannelHeader, Config,
-    ConfigEnvelope, ConfigGroup, ConfigPolicy, ConfigValue, Envelope, HashingAlgorithm, Header,
-    HeaderType, ImplicitMetaPolicy, OrdererAddresses, Payload, Policy, SignatureHeader,
+    Block, BlockDataHashingStructure, Capability, ChannelHeader, Config, ConfigEnvelope,
+    ConfigGroup, ConfigPolicy, ConfigValue, Envelope, HashingAlgorithm, Header, HeaderType,
+    ImplicitMetaPolicy, OrdererAddresses, Payload, Policy, SignatureHeader,
     SignaturePolicyEnvelope, policy::PolicyType,
 };
 use fabric_protos::etcdraft::{ConfigMetadata, Consenter, Options};
-use fabric_protos::msp::{FabricCryptoConfig, FabricMspConfig, FabricNodeOUs, FabricOuIdentifier, MspConfig};
+use fabric_protos::msp::{
+    FabricCryptoConfig, FabricMspConfig, FabricNodeOUs, FabricOuIdentifier, MspConfig,
+};
 use fabric_protos::orderer::{BatchSize, BatchTimeout, ChannelRestrictions, ConsensusType};
 use fabric_protos::protos::{AnchorPeer, AnchorPeers};
 use fabric_sdk::identity::{Certificate, ConfigYaml, Msp, NodeOuConfig, OuIdentifier};
@@ -75,8 +77,14 @@ pub fn application_org_policies(msp_id: &str) -> [(&'static str, String); 4] {
     [
         ("Admins", format!("OR('{msp_id}.admin')")),
         ("Endorsement", format!("OR('{msp_id}.peer')")),
-        ("Readers", format!("OR('{msp_id}.admin', '{msp_id}.peer', '{msp_id}.client')")),
-        ("Writers", format!("OR('{msp_id}.admin', '{msp_id}.client')")),
+        (
+            "Readers",
+            format!("OR('{msp_id}.admin', '{msp_id}.peer', '{msp_id}.client')"),
+        ),
+        (
+            "Writers",
+            format!("OR('{msp_id}.admin', '{msp_id}.client')"),
+        ),
     ]
 }
 
@@ -267,8 +275,10 @@ pub fn channel_config(
         for (name, rule) in application_org_policies(&org.msp_id) {
             g.policies.insert(name.to_owned(), signature_policy(&rule)?);
         }
-        g.values
-            .insert("MSP".to_owned(), value(msp_value(&oc.msp_dir, &org.msp_id)?));
+        g.values.insert(
+            "MSP".to_owned(),
+            value(msp_value(&oc.msp_dir, &org.msp_id)?),
+        );
         let anchors = options
             .anchor_peers
             .get(&org.msp_id)
@@ -311,7 +321,10 @@ pub fn channel_config(
     let oo = &topology.orderer_org;
     let oc = org_crypto(crypto, &oo.msp_id)?;
     if oc.org_type != OrgType::Orderer {
-        return Err(Error::Genesis(format!("{} is not an orderer organisation", oo.msp_id)));
+        return Err(Error::Genesis(format!(
+            "{} is not an orderer organisation",
+            oo.msp_id
+        )));
     }
     let mut orderer_org = group();
     for (name, rule) in orderer_org_policies(&oo.msp_id) {
@@ -336,7 +349,9 @@ pub fn channel_config(
         ("Admins", &p.admins),
         ("BlockValidation", &"ANY Writers".to_owned()),
     ] {
-        orderer.policies.insert(name.to_owned(), implicit_meta(rule)?);
+        orderer
+            .policies
+            .insert(name.to_owned(), implicit_meta(rule)?);
     }
     let b = &topology.block_cutting;
     orderer.values.insert(
@@ -414,7 +429,9 @@ pub fn channel_config(
         ("Writers", &p.writers),
         ("Admins", &p.admins),
     ] {
-        channel.policies.insert(name.to_owned(), implicit_meta(rule)?);
+        channel
+            .policies
+            .insert(name.to_owned(), implicit_meta(rule)?);
     }
     channel.values.insert(
         "HashingAlgorithm".to_owned(),
@@ -505,7 +522,9 @@ fn decode_value<M: Message + Default>(
     what: &'static str,
 ) -> Result<Option<M>> {
     match group.values.get(key) {
-        Some(v) => Ok(Some(M::decode(v.value.clone()).map_err(Error::decode(what))?)),
+        Some(v) => Ok(Some(
+            M::decode(v.value.clone()).map_err(Error::decode(what))?,
+        )),
         None => Ok(None),
     }
 }
@@ -514,12 +533,14 @@ fn decode_value<M: Message + Default>(
 pub fn msp_from_group(msp_id: &str, group: &ConfigGroup) -> Result<Msp> {
     let msp: MspConfig = decode_value(group, "MSP", "msp.MSPConfig")?
         .ok_or_else(|| Error::Genesis(format!("organisation {msp_id} has no MSP value")))?;
-    let fabric = FabricMspConfig::decode(msp.config).map_err(Error::decode("msp.FabricMSPConfig"))?;
+    let fabric =
+        FabricMspConfig::decode(msp.config).map_err(Error::decode("msp.FabricMSPConfig"))?;
     let certs = |list: &[Bytes]| -> Result<Vec<Certificate>> {
         let mut out = Vec::new();
         for pem in list {
             out.extend(
-                Certificate::all_from_pem(pem).map_err(Error::fabric(format!("MSP {msp_id} certificate")))?,
+                Certificate::all_from_pem(pem)
+                    .map_err(Error::fabric(format!("MSP {msp_id} certificate")))?,
             );
         }
         Ok(out)
@@ -569,7 +590,11 @@ pub fn msp_from_group(msp_id: &str, group: &ConfigGroup) -> Result<Msp> {
     .map_err(Error::fabric(format!("MSP {msp_id}")))
 }
 
-fn signature_policy_of(group: &ConfigGroup, name: &str, msp_id: &str) -> Result<SignaturePolicyEnvelope> {
+fn signature_policy_of(
+    group: &ConfigGroup,
+    name: &str,
+    msp_id: &str,
+) -> Result<SignaturePolicyEnvelope> {
     let policy = group
         .policies
         .get(name)

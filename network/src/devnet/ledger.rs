@@ -28,7 +28,10 @@ impl Ledger {
     /// Opens the ledger in `data_dir`. A new ledger gets `genesis()` as block 0 (its
     /// TRANSACTIONS_FILTER marked VALID); an existing one continues at its stored height and
     /// `genesis` is not called.
-    pub fn open(data_dir: impl AsRef<std::path::Path>, genesis: impl FnOnce() -> Result<fabric_protos::common::Block>) -> Result<Self> {
+    pub fn open(
+        data_dir: impl AsRef<std::path::Path>,
+        genesis: impl FnOnce() -> Result<fabric_protos::common::Block>,
+    ) -> Result<Self> {
         let store = Store::open(data_dir)?;
         if store.height()? == 0 {
             let block = genesis()?;

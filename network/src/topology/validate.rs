@@ -93,7 +93,10 @@ fn devnet_sections(t: &Topology) -> VResult {
         if !allowed.contains(&value.as_str()) {
             return err(
                 format!("channel.capabilities.{key}"),
-                format!("unsupported capability {value:?} (expected one of {})", allowed.join(", ")),
+                format!(
+                    "unsupported capability {value:?} (expected one of {})",
+                    allowed.join(", ")
+                ),
             );
         }
     }
@@ -141,7 +144,7 @@ fn devnet_sections(t: &Topology) -> VResult {
     if b.max_message_count == 0 {
         return err("block_cutting.max_message_count", "must be at least 1");
     }
-    if !b.batch_timeout().is_some_and(|d| !d.is_zero()) {
+    if b.batch_timeout().is_none_or(|d| d.is_zero()) {
         return err(
             "block_cutting.batch_timeout",
             format!(
@@ -167,7 +170,10 @@ fn devnet_sections(t: &Topology) -> VResult {
     if d.listen_host.parse::<IpAddr>().is_err() && !is_dns_name(&d.listen_host) {
         return err(
             "devnet.listen_host",
-            format!("invalid host {:?} (an IP address or a DNS name)", d.listen_host),
+            format!(
+                "invalid host {:?} (an IP address or a DNS name)",
+                d.listen_host
+            ),
         );
     }
     let peers: usize = t.orgs.iter().map(|o| o.peers.len()).sum();
@@ -209,7 +215,10 @@ fn chaincode(base: &str, cc: &ChaincodeDef, app_msps: &HashSet<&str>) -> VResult
     {
         return err(
             format!("{base}.version"),
-            format!("invalid version {:?} (letters, digits, '_', '.', '+', '-')", cc.version),
+            format!(
+                "invalid version {:?} (letters, digits, '_', '.', '+', '-')",
+                cc.version
+            ),
         );
     }
     if cc.sequence == 0 {
@@ -230,12 +239,17 @@ fn chaincode(base: &str, cc: &ChaincodeDef, app_msps: &HashSet<&str>) -> VResult
         (Some(l), None) if !label_ok(l) => {
             return err(
                 format!("{base}.label"),
-                format!("invalid package label {l:?} (letters, digits, '_', '.', '+', '-', starting with a letter or digit)"),
+                format!(
+                    "invalid package label {l:?} (letters, digits, '_', '.', '+', '-', starting with a letter or digit)"
+                ),
             );
         }
         (None, Some(id)) => {
             let ok = id.split_once(':').is_some_and(|(l, h)| {
-                label_ok(l) && h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+                label_ok(l)
+                    && h.len() == 64
+                    && h.chars()
+                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
             });
             if !ok {
                 return err(
@@ -277,11 +291,17 @@ fn chaincode(base: &str, cc: &ChaincodeDef, app_msps: &HashSet<&str>) -> VResult
         );
     }
     if cc.tls.client_auth && !cc.tls.required {
-        return err(format!("{base}.tls.client_auth"), "client_auth needs required = true");
+        return err(
+            format!("{base}.tls.client_auth"),
+            "client_auth needs required = true",
+        );
     }
     let known_orgs = |key: String, orgs: Vec<String>| -> VResult {
         match orgs.iter().find(|m| !app_msps.contains(m.as_str())) {
-            Some(m) => err(key, format!("MSP {m:?} is not an organisation of the channel")),
+            Some(m) => err(
+                key,
+                format!("MSP {m:?} is not an organisation of the channel"),
+            ),
             None => Ok(()),
         }
     };
@@ -299,8 +319,8 @@ fn chaincode(base: &str, cc: &ChaincodeDef, app_msps: &HashSet<&str>) -> VResult
         }
         (Some(json), None) => {
             let key = format!("{base}.collections");
-            let package =
-                parse_collections_json(json.as_bytes()).map_err(|e| (key.clone(), e.to_string()))?;
+            let package = parse_collections_json(json.as_bytes())
+                .map_err(|e| (key.clone(), e.to_string()))?;
             for c in &package.config {
                 if let Some(Payload::StaticCollectionConfig(s)) = &c.payload {
                     known_orgs(key.clone(), collection_member_orgs(s))?;

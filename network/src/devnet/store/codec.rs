@@ -259,7 +259,10 @@ mod tests {
     #[test]
     fn split_keys_round_trip_and_reject_garbage() {
         let k = block_pvt_key(5, 3, "cc", "coll");
-        assert_eq!(split_block_pvt_key(&k).unwrap(), (3, "cc".into(), "coll".into()));
+        assert_eq!(
+            split_block_pvt_key(&k).unwrap(),
+            (3, "cc".into(), "coll".into())
+        );
         assert!(split_block_pvt_key(&[1, 2, 3]).is_err());
         let e = expiry_key(9, EXPIRE_HASH, b"abc");
         assert_eq!(split_expiry_key(&e).unwrap(), (9, EXPIRE_HASH, &b"abc"[..]));

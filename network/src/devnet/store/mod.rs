@@ -24,9 +24,9 @@ mod codec;
 mod types;
 
 pub use types::{
-    BlockUpdates, ChainInfo, CollectionPvtRwset, HashedValue, HashedWrite, HistoryEntry,
-    Metadata, PrivatePurge, PrivateValue, PrivateWrite, PublicWrite, TxLocation, TxUpdates,
-    Version, VersionedValue, WriteOp,
+    BlockUpdates, ChainInfo, CollectionPvtRwset, HashedValue, HashedWrite, HistoryEntry, Metadata,
+    PrivatePurge, PrivateValue, PrivateWrite, PublicWrite, TxLocation, TxUpdates, Version,
+    VersionedValue, WriteOp,
 };
 
 use crate::error::{Error, Result};
@@ -238,7 +238,12 @@ impl Store {
             let mut index = txn.open_table(TX_INDEX).ctx(|| c("tx_index"))?;
             for (i, tx) in updates.txs.iter().enumerate() {
                 let i = i as u64;
-                if !tx.tx_id.is_empty() && index.get(tx.tx_id.as_str()).ctx(|| c("tx_index"))?.is_none() {
+                if !tx.tx_id.is_empty()
+                    && index
+                        .get(tx.tx_id.as_str())
+                        .ctx(|| c("tx_index"))?
+                        .is_none()
+                {
                     let entry = StoredTx {
                         block: n,
                         tx: i,
@@ -301,7 +306,8 @@ impl Store {
         collection: &str,
         key: &str,
     ) -> Result<Option<PrivateValue>> {
-        self.snapshot()?.get_private_data(namespace, collection, key)
+        self.snapshot()?
+            .get_private_data(namespace, collection, key)
     }
 
     /// The committed hash entry of a private key, by the SHA-256 of the key.
@@ -414,7 +420,9 @@ impl WriteTables<'_> {
                         .ctx(cx(self.block, "expiry purge"))?;
                 }
             }
-            self.expiry.remove(k.as_slice()).ctx(cx(self.block, "expiry"))?;
+            self.expiry
+                .remove(k.as_slice())
+                .ctx(cx(self.block, "expiry"))?;
         }
         Ok(())
     }
@@ -609,8 +617,7 @@ impl Snapshot {
     /// The stored bytes of block `number`.
     pub fn block_bytes(&self, number: u64) -> Result<Option<Bytes>> {
         let t = self.txn.open_table(BLOCKS).ctx(|| "open blocks".into())?;
-        Ok(t
-            .get(number)
+        Ok(t.get(number)
             .ctx(|| format!("read block {number}"))?
             .map(|g| Bytes::copy_from_slice(g.value())))
     }

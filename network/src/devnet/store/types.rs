@@ -31,7 +31,11 @@ impl Version {
 /// Go's `version.Height` formatting: `{BlockNum: 5, TxNum: 0}`.
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{{BlockNum: {}, TxNum: {}}}", self.block_num, self.tx_num)
+        write!(
+            f,
+            "{{BlockNum: {}, TxNum: {}}}",
+            self.block_num, self.tx_num
+        )
     }
 }
 
