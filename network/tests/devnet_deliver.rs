@@ -577,3 +577,104 @@ async fn private_data_only_for_member_collections() {
         assert_eq!(status(next(&mut s).await), Status::Success);
     }
 }
+
+#[tokio::test]
+async fn mutual_tls_binds_the_request_to_the_client_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let b = build_block(
+        0,
+        &[],
+        vec![synthetic_envelope(CH, "", b"genesis")],
+        0,
+        None,
+    )
+    .unwrap();
+    store
+        .commit(b, &BlockUpdates::without_writes(1, TxValidationCode::Valid))
+        .unwrap();
+    let ledger = Ledger::new(store).unwrap();
+    let config = DeliverConfig {
+        mutual_tls: true,
+        ..DeliverConfig::new(CH)
+    };
+    let service = DeliverService::new(ledger, Arc::new(acl()), config);
+    let read = |rel: &str| std::fs::read(crypto(rel)).unwrap();
+    let peer = "peerOrganizations/org1.example.com/peers/peer0.org1.example.com/tls";
+    let mut roots =
+        read("peerOrganizations/org1.example.com/tlsca/tlsca.org1.example.com-cert.pem");
+    roots.extend(read(
+        "peerOrganizations/org2.example.com/tlsca/tlsca.org2.example.com-cert.pem",
+    ));
+    let tls = medledger_network::devnet::tls::server_tls_from_pem(
+        &read(&format!("{peer}/server.crt")),
+        &read(&format!("{peer}/server.key")),
+        Some(&roots),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .tls_config(tls)
+            .unwrap()
+            .add_service(service)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    let user_tls = "peerOrganizations/org1.example.com/users/User1@org1.example.com/tls";
+    let client_cert = read(&format!("{user_tls}/client.crt"));
+    let client_tls = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(read(&format!(
+            "{peer}/ca.crt"
+        ))))
+        .identity(tonic::transport::Identity::from_pem(
+            &client_cert,
+            read(&format!("{user_tls}/client.key")),
+        ))
+        .domain_name("localhost");
+    let channel = tonic::transport::Endpoint::from_shared(format!("https://{addr}"))
+        .unwrap()
+        .tls_config(client_tls)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let cert_hash = fabric_sdk::crypto::sha256(
+        fabric_sdk::identity::Certificate::from_pem(&client_cert)
+            .unwrap()
+            .der(),
+    );
+    let me = user(1);
+    for (hash, want_block) in [
+        (Some(cert_hash), true),
+        (None, false),
+        (Some([0u8; 32]), false),
+    ] {
+        let mut client = DeliverClient::new(channel.clone());
+        let (tx, rx) = mpsc::channel(1);
+        let mut s = client
+            .deliver(ReceiverStream::new(rx))
+            .await
+            .unwrap()
+            .into_inner();
+        let mut env = seek_envelope(
+            &me,
+            seek(specified(0), specified(0), SeekBehavior::BlockUntilReady),
+            &Req::default(),
+        );
+        // Re-sign with the TLS binding in the channel header.
+        let mut payload = Payload::decode(env.payload.clone()).unwrap();
+        let header = payload.header.as_mut().unwrap();
+        let mut ch = ChannelHeader::decode(header.channel_header.clone()).unwrap();
+        ch.tls_cert_hash = hash.map(|h| Bytes::copy_from_slice(&h)).unwrap_or_default();
+        header.channel_header = Bytes::from(ch.encode_to_vec());
+        env.payload = Bytes::from(payload.encode_to_vec());
+        env.signature = Bytes::from(me.sign(&env.payload).unwrap());
+        tx.send(env).await.unwrap();
+        if want_block {
+            assert_eq!(block(next(&mut s).await).header.unwrap().number, 0);
+            assert_eq!(status(next(&mut s).await), Status::Success);
+        } else {
+            assert_eq!(status(next(&mut s).await), Status::Forbidden);
+        }
+    }
+}

@@ -11,6 +11,7 @@
 //! | [`acl`] | the access-control check shared by Deliver, Broadcast and the Gateway ([`AccessControl`], [`MspAccessControl`]) |
 //! | [`deliver`] | the peer's `protos.Deliver` service (blocks, filtered blocks, blocks with private data) |
 //! | [`genesis`] | block 0 as configtxgen makes it for the topology; the channel config read back (MSPs, policies) |
+//! | [`tls`] | server TLS (and mutual TLS) from the generated crypto material |
 //! | [`envelope`] | reading envelope headers without re-encoding |
 
 pub mod acl;
@@ -21,6 +22,7 @@ pub mod genesis;
 pub mod ledger;
 pub mod orderer;
 pub mod store;
+pub mod tls;
 
 pub use acl::{AccessControl, ChannelPolicy, MspAccessControl, Requester, SignedData};
 pub use committer::{AcceptAll, Committer, Pipeline};
