@@ -678,3 +678,79 @@ async fn mutual_tls_binds_the_request_to_the_client_certificate() {
         }
     }
 }
+
+/// A signed envelope of `signer` on `channel` (ENDORSER_TRANSACTION header).
+fn signed_tx(signer: &SigningIdentity, channel: &str) -> Vec<u8> {
+    let ch = ChannelHeader {
+        r#type: HeaderType::EndorserTransaction as i32,
+        timestamp: Some(fabric_sdk::tx::now_timestamp()),
+        channel_id: channel.into(),
+        tx_id: "t".into(),
+        ..ChannelHeader::default()
+    };
+    let sh = SignatureHeader {
+        creator: Bytes::copy_from_slice(signer.serialized()),
+        nonce: Bytes::from_static(b"n"),
+    };
+    let payload = Payload {
+        header: Some(Header {
+            channel_header: Bytes::from(ch.encode_to_vec()),
+            signature_header: Bytes::from(sh.encode_to_vec()),
+        }),
+        data: Bytes::from_static(b"tx"),
+    }
+    .encode_to_vec();
+    let signature = signer.sign(&payload).unwrap();
+    Envelope {
+        payload: Bytes::from(payload),
+        signature: Bytes::from(signature),
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn broadcast_checks_like_the_orderer() {
+    use medledger_network::Error;
+    use medledger_network::devnet::check_broadcast;
+    let acl = acl();
+    let now = fabric_sdk::identity::msp::unix_now();
+    let status_of = |r: medledger_network::Result<_>| match r {
+        Ok(_) => Status::Success,
+        Err(Error::Broadcast { status, .. }) => status,
+        Err(e) => panic!("{e}"),
+    };
+    let ok = signed_tx(&user(1), CH);
+    assert_eq!(
+        status_of(check_broadcast(&acl, CH, &ok, 1 << 20, now)),
+        Status::Success
+    );
+    let orderer_admin = SigningIdentity::from_msp_dir(
+        crypto("ordererOrganizations/example.com/users/Admin@example.com/msp"),
+        "OrdererMSP",
+    )
+    .unwrap();
+    let by_orderer = signed_tx(&orderer_admin, CH);
+    assert_eq!(
+        status_of(check_broadcast(&acl, CH, &by_orderer, 1 << 20, now)),
+        Status::Success
+    );
+    assert_eq!(
+        status_of(check_broadcast(&acl, "other", &ok, 1 << 20, now)),
+        Status::NotFound
+    );
+    assert_eq!(
+        status_of(check_broadcast(&acl, CH, &ok, 10, now)),
+        Status::RequestEntityTooLarge
+    );
+    assert_eq!(
+        status_of(check_broadcast(&acl, CH, b"\xff\xff", 1 << 20, now)),
+        Status::BadRequest
+    );
+    let mut tampered = Envelope::decode(ok.as_slice()).unwrap();
+    tampered.signature = Bytes::from_static(b"bad");
+    let tampered = tampered.encode_to_vec();
+    assert_eq!(
+        status_of(check_broadcast(&acl, CH, &tampered, 1 << 20, now)),
+        Status::Forbidden
+    );
+}

@@ -182,3 +182,46 @@ impl AccessControl for MspAccessControl {
             .is_some_and(|members| members.contains(&requester.msp_id))
     }
 }
+
+/// The ordering service's checks of a broadcast envelope (Fabric's orderer message
+/// processor): the envelope and its headers decode, the channel is `channel_id`, the envelope
+/// is at most `absolute_max_bytes`, and its creator's signature over the payload satisfies
+/// `/Channel/Writers`. Errors are [`Error::Broadcast`] with the status a Broadcast response
+/// would carry (BAD_REQUEST, NOT_FOUND, REQUEST_ENTITY_TOO_LARGE, FORBIDDEN).
+pub fn check_broadcast(
+    acl: &dyn AccessControl,
+    channel_id: &str,
+    envelope: &[u8],
+    absolute_max_bytes: u32,
+    now: i64,
+) -> Result<Requester> {
+    use fabric_protos::common::Status;
+    let reject = |status, reason: String| Error::Broadcast { status, reason };
+    if envelope.len() > absolute_max_bytes as usize {
+        return Err(reject(
+            Status::RequestEntityTooLarge,
+            format!(
+                "envelope of {} bytes is larger than the absolute maximum of {absolute_max_bytes} bytes",
+                envelope.len()
+            ),
+        ));
+    }
+    let headers = super::envelope::EnvelopeHeaders::parse(envelope)
+        .map_err(|e| reject(Status::BadRequest, e.to_string()))?;
+    if headers.channel_header.channel_id != channel_id {
+        return Err(reject(
+            Status::NotFound,
+            format!(
+                "channel {:?} does not exist",
+                headers.channel_header.channel_id
+            ),
+        ));
+    }
+    let signed = SignedData {
+        data: &headers.envelope.payload,
+        identity: &headers.signature_header.creator,
+        signature: &headers.envelope.signature,
+    };
+    acl.check(ChannelPolicy::ChannelWriters, &signed, now)
+        .map_err(|e| reject(Status::Forbidden, e.to_string()))
+}

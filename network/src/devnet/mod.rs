@@ -24,7 +24,9 @@ pub mod orderer;
 pub mod store;
 pub mod tls;
 
-pub use acl::{AccessControl, ChannelPolicy, MspAccessControl, Requester, SignedData};
+pub use acl::{
+    AccessControl, ChannelPolicy, MspAccessControl, Requester, SignedData, check_broadcast,
+};
 pub use committer::{AcceptAll, Committer, Pipeline};
 pub use deliver::{DeliverConfig, DeliverService};
 pub use ledger::Ledger;

@@ -200,6 +200,26 @@ fn one() -> u64 {
 }
 
 impl ChaincodeDef {
+    /// The collection configuration package of the chaincode, from `collections` or
+    /// `collections_file` (read now; a relative path is taken from the working directory), or
+    /// `None` when it has no collections.
+    pub fn collection_package(
+        &self,
+    ) -> crate::Result<Option<fabric_protos::protos::CollectionConfigPackage>> {
+        let json = match (&self.collections, &self.collections_file) {
+            (Some(json), _) => json.as_bytes().to_vec(),
+            (None, Some(path)) => std::fs::read(path).map_err(|e| crate::Error::io(path, e))?,
+            (None, None) => return Ok(None),
+        };
+        fabric_sdk::policy::collection::parse_collections_json(&json)
+            .map(Some)
+            .map_err(|e| crate::Error::Topology {
+                origin: "topology".to_owned(),
+                key: format!("chaincodes[{}].collections", self.name),
+                message: e.to_string(),
+            })
+    }
+
     /// The package label: `label`, the label part of `package_id`, or `<name>_<version>`.
     pub fn package_label(&self) -> String {
         if let Some(l) = &self.label {
