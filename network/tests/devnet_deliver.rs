@@ -754,3 +754,27 @@ fn broadcast_checks_like_the_orderer() {
         Status::Forbidden
     );
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Arbitrary envelope bytes and blocks: errors or empty fields, never a panic.
+        #[test]
+        fn random_envelopes_and_blocks_never_panic(
+            data in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..4),
+            filter in proptest::collection::vec(any::<u8>(), 0..6),
+        ) {
+            for d in &data {
+                let _ = medledger_network::devnet::envelope::EnvelopeHeaders::parse(d);
+            }
+            let mut b = build_block(3, &[1; 32], data.iter().map(|d| Bytes::from(d.clone())).collect(), 0, None).unwrap();
+            b.metadata.as_mut().unwrap().metadata[2] = Bytes::from(filter);
+            let f = filtered_block(CH, &b);
+            prop_assert_eq!(f.filtered_transactions.len(), data.len());
+        }
+    }
+}

@@ -446,3 +446,93 @@ fn a_garbage_database_file_is_an_error_not_a_panic() {
     .unwrap();
     assert!(Store::open(dir.path()).is_err());
 }
+
+mod model {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn key() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just('\u{0}'),
+                Just('a'),
+                Just('b'),
+                Just('\u{7f}'),
+                Just('é'),
+                Just('\u{10FFFF}')
+            ],
+            0..4,
+        )
+        .prop_map(|cs| cs.into_iter().collect())
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Put(String, String, u8),
+        Del(String, String),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let ns = prop_oneof![
+            Just("cc".to_owned()),
+            Just("cc2".to_owned()),
+            Just("c".to_owned())
+        ];
+        prop_oneof![
+            (ns.clone(), key(), any::<u8>()).prop_map(|(n, k, v)| Op::Put(n, k, v)),
+            (ns, key()).prop_map(|(n, k)| Op::Del(n, k)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// The store agrees with a BTreeMap model: values, versions, ranges with any bounds
+        /// and limits, across namespaces whose names are prefixes of each other.
+        #[test]
+        fn state_matches_a_model(
+            blocks in proptest::collection::vec(proptest::collection::vec(op(), 1..6), 1..5),
+            queries in proptest::collection::vec((key(), key(), 1usize..6), 1..8),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(dir.path()).unwrap();
+            let mut model: BTreeMap<(String, String), (Vec<u8>, Version)> = BTreeMap::new();
+            for (b, ops) in blocks.iter().enumerate() {
+                let mut t = tx(&format!("t{b}"));
+                for o in ops {
+                    match o {
+                        Op::Put(ns, k, v) => {
+                            t.public.push(put(ns, k, &format!("v{v}")));
+                            model.insert((ns.clone(), k.clone()), (format!("v{v}").into_bytes(), Version::new(b as u64, 0)));
+                        }
+                        Op::Del(ns, k) => {
+                            t.public.push(PublicWrite { namespace: ns.clone(), key: k.clone(), op: WriteOp::Delete });
+                            model.remove(&(ns.clone(), k.clone()));
+                        }
+                    }
+                }
+                commit(&store, vec![t]);
+            }
+            for ns in ["c", "cc", "cc2"] {
+                let all: Vec<_> = model.iter().filter(|((n, _), _)| n == ns).collect();
+                for ((_, k), (v, ver)) in &all {
+                    let got = store.get_state(ns, k).unwrap().unwrap();
+                    prop_assert_eq!(got.value.as_ref(), v.as_slice());
+                    prop_assert_eq!(got.version, *ver);
+                }
+                for (start, end, limit) in &queries {
+                    let want: Vec<&String> = all
+                        .iter()
+                        .map(|((_, k), _)| k)
+                        .filter(|k| k.as_str() >= start.as_str() && (end.is_empty() || k.as_str() < end.as_str()))
+                        .take(*limit)
+                        .collect();
+                    let got = store.get_state_range(ns, start, end, *limit).unwrap();
+                    let got: Vec<&String> = got.iter().map(|(k, _)| k).collect();
+                    prop_assert_eq!(got, want, "ns {} [{:?}, {:?}) limit {}", ns, start, end, limit);
+                }
+            }
+        }
+    }
+}
