@@ -4,9 +4,11 @@
 //!   read from TOML; [`Topology::medical_default`] is the default consortium.
 //! - [`cryptogen`]: crypto-material generation in Fabric's `cryptogen` layout
 //!   ([`generate`], [`generate_with`]).
+//! - [`devnet`]: the embedded Fabric-compatible network (ledger store, ordering, block delivery).
 //! - [`Error`]: the crate's single error type.
 
 pub mod cryptogen;
+pub mod devnet;
 mod error;
 pub mod topology;
 

@@ -28,12 +28,22 @@
 //! attributes = { department = "internal_medicine" }
 //! ```
 //!
+//! The channel, chaincode definitions, block cutting and devnet settings are described in
+//! [`ChannelConfig`], [`ChaincodeDef`], [`BlockCutting`] and [`DevnetSettings`]; every one of
+//! these sections is optional and has Fabric's defaults.
+//!
 //! Every table rejects unknown keys, and [`Topology::from_toml_str`] validates the result; errors
 //! name the offending key, e.g. `orgs[2].users[0].role: unknown role "docter" (expected one of
 //! doctor, nurse, ...)`.
 
+mod devnet;
 mod medical;
 mod validate;
+
+pub use devnet::{
+    BlockCutting, Capabilities, ChaincodeDef, ChaincodeTls, ChannelConfig, ChannelPolicies,
+    DevnetSettings, PeerCompat, parse_go_duration,
+};
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -53,6 +63,18 @@ pub struct Topology {
     pub orderer_org: OrdererOrg,
     /// The peer organisations (hospitals, insurers, pharmacies), in a stable order.
     pub orgs: Vec<PeerOrg>,
+    /// The application channel (name, capabilities, policies).
+    #[serde(default)]
+    pub channel: ChannelConfig,
+    /// Chaincode definitions on the channel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chaincodes: Vec<ChaincodeDef>,
+    /// Block cutting of the ordering service.
+    #[serde(default)]
+    pub block_cutting: BlockCutting,
+    /// How the embedded devnet runs.
+    #[serde(default)]
+    pub devnet: DevnetSettings,
 }
 
 /// Key algorithm for generated keys.

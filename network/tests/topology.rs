@@ -113,11 +113,20 @@ fn unknown_fields_are_rejected_with_their_place() {
     assert!(key.starts_with("orgs[3].users[1]"), "{key}");
     assert!(message.contains("unknown field `licence`"), "{message}");
 
-    let (key, message) = err_of(&format!("channel = \"medical\"\n{MEDICAL_TOML}"));
+    let (key, message) = err_of(&format!("channels = \"medical\"\n{MEDICAL_TOML}"));
     assert!(
-        message.contains("unknown field `channel`"),
+        message.contains("unknown field `channels`"),
         "{key}: {message}"
     );
+    let (key, message) = err_of(&edited(
+        "mutual_tls = false",
+        "mutual_tls = false\nmtls = true",
+    ));
+    assert!(key.starts_with("devnet"), "{key}");
+    assert!(message.contains("unknown field `mtls`"), "{message}");
+    let (key, message) = err_of(&edited("sequence = 1", "sequence = 1\nsequense = 2"));
+    assert!(key.starts_with("chaincodes[0]"), "{key}");
+    assert!(message.contains("unknown field `sequense`"), "{message}");
 }
 
 #[test]
@@ -246,6 +255,225 @@ fn wrong_values_name_their_key() {
             "{from:?} -> {to:?}: {key}: {message}"
         );
     }
+}
+
+#[test]
+fn channel_chaincode_and_devnet_sections() {
+    let t = Topology::medical_default();
+    assert_eq!(t.channel.name, "medledger");
+    assert_eq!(t.channel.capabilities.application, "V2_5");
+    assert_eq!(t.channel.policies.endorsement, "MAJORITY Endorsement");
+    let cc = &t.chaincodes[0];
+    assert_eq!(
+        (cc.name.as_str(), cc.sequence, cc.package_label().as_str()),
+        ("medledger", 1, "medledger_1.0")
+    );
+    assert_eq!(
+        t.block_cutting.batch_timeout(),
+        Some(std::time::Duration::from_secs(2))
+    );
+    assert_eq!(t.block_cutting.max_message_count, 10);
+    assert!(t.devnet.tls && !t.devnet.mutual_tls);
+    assert_eq!(
+        t.devnet.peer_compat,
+        medledger_network::topology::PeerCompat::V3_1
+    );
+    // Every new section is optional: the organisations alone still parse, with defaults.
+    let orgs_only = MEDICAL_TOML.split("# --- Channel").next().unwrap();
+    let t2 = Topology::from_toml_str(orgs_only).unwrap();
+    assert_eq!(t2.channel, t.channel);
+    assert!(t2.chaincodes.is_empty());
+    assert_eq!(t2.block_cutting, t.block_cutting);
+    assert_eq!(t2.devnet, t.devnet);
+    // Collections inline, checked with Fabric's JSON rules.
+    let text = edited(
+        "address = \"127.0.0.1:9999\"",
+        "address = \"127.0.0.1:9999\"\ncollections = '[{\"name\":\"rx\",\"policy\":\"OR(\\u0027SeoulMedicalCenterMSP.member\\u0027,\\u0027PharmacyMSP.member\\u0027)\",\"blockToLive\":100}]'",
+    );
+    let t3 = Topology::from_toml_str(&text).unwrap();
+    assert!(
+        t3.chaincodes[0]
+            .collections
+            .as_deref()
+            .unwrap()
+            .contains("blockToLive")
+    );
+}
+
+#[test]
+fn devnet_section_errors_name_their_key() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "name = \"medledger\"\ncapabilities",
+            "name = \"MedLedger\"\ncapabilities",
+            "channel.name",
+            "invalid channel name",
+        ),
+        (
+            "application = \"V2_5\"",
+            "application = \"V9_9\"",
+            "channel.capabilities.application",
+            "unsupported capability",
+        ),
+        (
+            "readers = \"ANY Readers\"",
+            "readers = \"SOME Readers\"",
+            "channel.policies.readers",
+            "ANY, ALL or MAJORITY",
+        ),
+        (
+            "admins = \"MAJORITY Admins\"",
+            "admins = \"MAJORITY Bosses\"",
+            "channel.policies.admins",
+            "unknown sub-policy",
+        ),
+        (
+            "key_algorithm = \"ecdsa-p256\"",
+            "key_algorithm = \"ed25519\"",
+            "channel.capabilities.channel",
+            "V3_0",
+        ),
+        (
+            "name = \"medledger\"\nversion",
+            "name = \"med ledger\"\nversion",
+            "chaincodes[0].name",
+            "invalid chaincode name",
+        ),
+        (
+            "version = \"1.0\"",
+            "version = \"\"",
+            "chaincodes[0].version",
+            "invalid version",
+        ),
+        (
+            "sequence = 1",
+            "sequence = 0",
+            "chaincodes[0].sequence",
+            "at least 1",
+        ),
+        (
+            "label = \"medledger_1.0\"",
+            "label = \"medledger_1.0\"\npackage_id = \"x:y\"",
+            "chaincodes[0].package_id",
+            "not both",
+        ),
+        (
+            "label = \"medledger_1.0\"",
+            "package_id = \"medledger_1.0:abc\"",
+            "chaincodes[0].package_id",
+            "invalid package id",
+        ),
+        (
+            "address = \"127.0.0.1:9999\"",
+            "command = [\"cc\"]\naddress = \"127.0.0.1:9999\"",
+            "chaincodes[0].address",
+            "exactly one",
+        ),
+        (
+            "address = \"127.0.0.1:9999\"",
+            "address = \"nowhere\"",
+            "chaincodes[0].address",
+            "host:port",
+        ),
+        (
+            "address = \"127.0.0.1:9999\"",
+            "command = []",
+            "chaincodes[0].command",
+            "program is missing",
+        ),
+        (
+            "address = \"127.0.0.1:9999\"",
+            "address = \"127.0.0.1:9999\"\ntls = { required = true }",
+            "chaincodes[0].tls.root_cert",
+            "CA certificate",
+        ),
+        (
+            "'NHISMSP.peer')\"",
+            "'NHISMSP.peer'\"",
+            "chaincodes[0].endorsement_policy",
+            "policy",
+        ),
+        (
+            "'NHISMSP.peer')\"",
+            "'BankMSP.peer')\"",
+            "chaincodes[0].endorsement_policy",
+            "not an organisation of the channel",
+        ),
+        (
+            "address = \"127.0.0.1:9999\"",
+            "address = \"127.0.0.1:9999\"\ncollections = '[{\"name\":\"c\"}]'",
+            "chaincodes[0].collections",
+            "policy",
+        ),
+        (
+            "max_message_count = 10",
+            "max_message_count = 0",
+            "block_cutting.max_message_count",
+            "at least 1",
+        ),
+        (
+            "batch_timeout = \"2s\"",
+            "batch_timeout = \"2 seconds\"",
+            "block_cutting.batch_timeout",
+            "invalid duration",
+        ),
+        (
+            "preferred_max_bytes = 524288",
+            "preferred_max_bytes = 999999999",
+            "block_cutting.preferred_max_bytes",
+            "absolute_max_bytes",
+        ),
+        (
+            "listen_host = \"127.0.0.1\"",
+            "listen_host = \"local host\"",
+            "devnet.listen_host",
+            "invalid host",
+        ),
+        (
+            "mutual_tls = false",
+            "mutual_tls = true",
+            "devnet.port_base",
+            "",
+        ),
+        (
+            "tls = true\nmutual_tls = false",
+            "tls = false\nmutual_tls = true",
+            "devnet.mutual_tls",
+            "needs tls",
+        ),
+        (
+            "\nport_base = 0",
+            "\nport_base = 65534",
+            "devnet.port_base",
+            "too high",
+        ),
+        (
+            "\npeer_compat = \"3.1\"",
+            "\npeer_compat = \"3.0\"",
+            "devnet.peer_compat",
+            "unknown variant",
+        ),
+    ];
+    for (from, to, want_key, want_msg) in cases {
+        let text = edited(from, to);
+        if *want_key == "devnet.port_base" && want_msg.is_empty() {
+            // mutual TLS with TLS on is valid.
+            Topology::from_toml_str(&text).unwrap();
+            continue;
+        }
+        let (key, message) = err_of(&text);
+        assert_eq!(&key, want_key, "{from:?} -> {to:?}: {message}");
+        assert!(
+            message.contains(want_msg),
+            "{from:?} -> {to:?}: {key}: {message}"
+        );
+    }
+    // Duplicate chaincode names.
+    let dup = format!(
+        "{MEDICAL_TOML}\n[[chaincodes]]\nname = \"medledger\"\nversion = \"2\"\naddress = \"127.0.0.1:1\"\n"
+    );
+    let (key, message) = err_of(&dup);
+    assert_eq!(key, "chaincodes[1].name", "{message}");
 }
 
 #[test]

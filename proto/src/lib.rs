@@ -3,7 +3,7 @@
 //! The `.proto` files under `proto/fabric/` are written from the published wire facts: the same
 //! package names, message names and field numbers as Fabric, only the messages MedLedger uses.
 //! Modules mirror the proto packages (`common`, `msp`, `protos`, `rwset`, `kvrwset`,
-//! `queryresult`, `orderer`, `gateway`, `google::rpc`).
+//! `queryresult`, `orderer`, `etcdraft`, `gateway`, `google::rpc`).
 //!
 //! Fields that carry serialized messages Fabric signs or hashes stay `bytes` (as
 //! [`bytes::Bytes`], borrowed from the received buffer), so callers can keep the original bytes
@@ -48,6 +48,11 @@ pub mod queryresult {
 /// Package `orderer`: broadcast and deliver.
 pub mod orderer {
     tonic::include_proto!("orderer");
+}
+
+/// Package `etcdraft`: Raft consensus metadata in the channel configuration.
+pub mod etcdraft {
+    tonic::include_proto!("etcdraft");
 }
 
 /// Package `gateway`: the Fabric Gateway service.

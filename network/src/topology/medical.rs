@@ -1,11 +1,16 @@
 //! The default MedLedger consortium (also shipped as `network/topology/medical.toml`).
 
-use super::{KeyType, Location, Node, OrdererOrg, OrgKind, PeerOrg, Role, Topology, User};
+use super::{
+    BlockCutting, ChaincodeDef, ChaincodeTls, ChannelConfig, DevnetSettings, KeyType, Location,
+    Node, OrdererOrg, OrgKind, PeerOrg, Role, Topology, User,
+};
 
 impl Topology {
     /// The default consortium: two hospitals (Seoul Medical Center, Myongji Hospital), the national
     /// insurer (NHIS), a pharmacy organisation and the orderer organisation. Each peer
     /// organisation has `peer0` and an `Admin`; together their users cover every medical role.
+    /// The channel `medledger` carries the `medledger` chaincode (CCaaS at 127.0.0.1:9999,
+    /// endorsed by two of the hospitals and NHIS).
     pub fn medical_default() -> Self {
         let peer_org =
             |name: &str, msp_id: &str, domain: &str, kind: OrgKind, users: Vec<User>| PeerOrg {
@@ -83,6 +88,26 @@ impl Topology {
                     ],
                 ),
             ],
+            channel: ChannelConfig::default(),
+            chaincodes: vec![ChaincodeDef {
+                name: "medledger".to_owned(),
+                version: "1.0".to_owned(),
+                sequence: 1,
+                label: Some("medledger_1.0".to_owned()),
+                package_id: None,
+                address: Some("127.0.0.1:9999".to_owned()),
+                command: None,
+                tls: ChaincodeTls::default(),
+                endorsement_policy: Some(
+                    "OutOf(2, 'SeoulMedicalCenterMSP.peer', 'MyongjiHospitalMSP.peer', 'NHISMSP.peer')"
+                        .to_owned(),
+                ),
+                collections: None,
+                collections_file: None,
+                init_required: false,
+            }],
+            block_cutting: BlockCutting::default(),
+            devnet: DevnetSettings::default(),
         }
     }
 }

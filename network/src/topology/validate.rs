@@ -1,6 +1,11 @@
 //! Validation of a parsed topology. Errors are `(key path, message)`.
 
-use super::{Location, Node, Role, Topology, User, UserType};
+use super::{ChaincodeDef, KeyType, Location, Node, Role, Topology, User, UserType};
+use fabric_protos::protos::collection_config::Payload;
+use fabric_sdk::policy::collection::{
+    collection_member_orgs, parse_collections_json, signature_policy_member_orgs,
+};
+use fabric_sdk::policy::{dsl, parse_implicit_meta};
 use std::collections::HashSet;
 use std::net::IpAddr;
 
@@ -58,6 +63,274 @@ pub(super) fn validate(t: &Topology) -> VResult {
         }
         nodes(&format!("{base}.peers"), &org.peers)?;
         users(&format!("{base}.users"), &org.users)?;
+    }
+    devnet_sections(t)
+}
+
+/// `[channel]`, `[[chaincodes]]`, `[block_cutting]` and `[devnet]`.
+fn devnet_sections(t: &Topology) -> VResult {
+    let c = &t.channel;
+    let name_ok = c.name.len() < 250
+        && c.name.starts_with(|ch: char| ch.is_ascii_lowercase())
+        && c.name
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '.' || ch == '-');
+    if !name_ok {
+        return err(
+            "channel.name",
+            format!(
+                "invalid channel name {:?} (lower-case letters, digits, '.' and '-', starting with a letter)",
+                c.name
+            ),
+        );
+    }
+    let caps = &c.capabilities;
+    for (key, value, allowed) in [
+        ("channel", &caps.channel, &["V2_0", "V3_0"][..]),
+        ("orderer", &caps.orderer, &["V2_0"][..]),
+        ("application", &caps.application, &["V2_0", "V2_5"][..]),
+    ] {
+        if !allowed.contains(&value.as_str()) {
+            return err(
+                format!("channel.capabilities.{key}"),
+                format!(
+                    "unsupported capability {value:?} (expected one of {})",
+                    allowed.join(", ")
+                ),
+            );
+        }
+    }
+    if t.key_algorithm == KeyType::Ed25519 && caps.channel != "V3_0" {
+        return err(
+            "channel.capabilities.channel",
+            "Ed25519 keys need the channel capability V3_0",
+        );
+    }
+    let p = &c.policies;
+    for (key, value) in [
+        ("readers", &p.readers),
+        ("writers", &p.writers),
+        ("admins", &p.admins),
+        ("endorsement", &p.endorsement),
+        ("lifecycle_endorsement", &p.lifecycle_endorsement),
+    ] {
+        let key = format!("channel.policies.{key}");
+        let meta = parse_implicit_meta(value).map_err(|e| (key.clone(), e.to_string()))?;
+        if !ORG_POLICIES.contains(&meta.sub_policy.as_str()) {
+            return err(
+                key,
+                format!(
+                    "unknown sub-policy {:?} (expected one of {})",
+                    meta.sub_policy,
+                    ORG_POLICIES.join(", ")
+                ),
+            );
+        }
+    }
+
+    let app_msps: HashSet<&str> = t.orgs.iter().map(|o| o.msp_id.as_str()).collect();
+    let mut names = HashSet::new();
+    for (i, cc) in t.chaincodes.iter().enumerate() {
+        chaincode(&format!("chaincodes[{i}]"), cc, &app_msps)?;
+        if !names.insert(cc.name.as_str()) {
+            return err(
+                format!("chaincodes[{i}].name"),
+                format!("duplicate chaincode {:?}", cc.name),
+            );
+        }
+    }
+
+    let b = &t.block_cutting;
+    if b.max_message_count == 0 {
+        return err("block_cutting.max_message_count", "must be at least 1");
+    }
+    if b.batch_timeout().is_none_or(|d| d.is_zero()) {
+        return err(
+            "block_cutting.batch_timeout",
+            format!(
+                "invalid duration {:?} (a positive Go duration such as 2s or 500ms)",
+                b.batch_timeout
+            ),
+        );
+    }
+    if b.absolute_max_bytes == 0 {
+        return err("block_cutting.absolute_max_bytes", "must be at least 1");
+    }
+    if b.preferred_max_bytes == 0 || b.preferred_max_bytes > b.absolute_max_bytes {
+        return err(
+            "block_cutting.preferred_max_bytes",
+            "must be between 1 and absolute_max_bytes",
+        );
+    }
+
+    let d = &t.devnet;
+    if d.data_dir.as_os_str().is_empty() {
+        return err("devnet.data_dir", "must not be empty");
+    }
+    if d.listen_host.parse::<IpAddr>().is_err() && !is_dns_name(&d.listen_host) {
+        return err(
+            "devnet.listen_host",
+            format!(
+                "invalid host {:?} (an IP address or a DNS name)",
+                d.listen_host
+            ),
+        );
+    }
+    let peers: usize = t.orgs.iter().map(|o| o.peers.len()).sum();
+    if d.port_base != 0 && usize::from(d.port_base) + peers > usize::from(u16::MAX) {
+        return err(
+            "devnet.port_base",
+            format!("too high for {peers} peers after the orderer"),
+        );
+    }
+    if d.mutual_tls && !d.tls {
+        return err("devnet.mutual_tls", "mutual TLS needs tls = true");
+    }
+    Ok(())
+}
+
+/// The policies every organisation has, which channel ImplicitMeta policies may name.
+const ORG_POLICIES: [&str; 4] = ["Readers", "Writers", "Admins", "Endorsement"];
+
+fn chaincode(base: &str, cc: &ChaincodeDef, app_msps: &HashSet<&str>) -> VResult {
+    let name_ok = !cc.name.is_empty()
+        && cc
+            .name
+            .split(['-', '_'])
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()));
+    if !name_ok {
+        return err(
+            format!("{base}.name"),
+            format!(
+                "invalid chaincode name {:?} (letters and digits, joined by single '-' or '_')",
+                cc.name
+            ),
+        );
+    }
+    if cc.version.is_empty()
+        || !cc
+            .version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '+' | '-'))
+    {
+        return err(
+            format!("{base}.version"),
+            format!(
+                "invalid version {:?} (letters, digits, '_', '.', '+', '-')",
+                cc.version
+            ),
+        );
+    }
+    if cc.sequence == 0 {
+        return err(format!("{base}.sequence"), "must be at least 1");
+    }
+    let label_ok = |l: &str| {
+        l.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && l.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '+' | '-'))
+    };
+    match (&cc.label, &cc.package_id) {
+        (Some(_), Some(_)) => {
+            return err(
+                format!("{base}.package_id"),
+                "set either label or package_id, not both",
+            );
+        }
+        (Some(l), None) if !label_ok(l) => {
+            return err(
+                format!("{base}.label"),
+                format!(
+                    "invalid package label {l:?} (letters, digits, '_', '.', '+', '-', starting with a letter or digit)"
+                ),
+            );
+        }
+        (None, Some(id)) => {
+            let ok = id.split_once(':').is_some_and(|(l, h)| {
+                label_ok(l)
+                    && h.len() == 64
+                    && h.chars()
+                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+            });
+            if !ok {
+                return err(
+                    format!("{base}.package_id"),
+                    format!("invalid package id {id:?} (<label>:<64 lower-case hex digits>)"),
+                );
+            }
+        }
+        _ => {}
+    }
+    match (&cc.address, &cc.command) {
+        (Some(_), Some(_)) | (None, None) => {
+            return err(
+                format!("{base}.address"),
+                "set exactly one of address (a CCaaS server to dial) or command (a binary to start)",
+            );
+        }
+        (Some(a), None) => {
+            let ok = a
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p != 0));
+            if !ok {
+                return err(
+                    format!("{base}.address"),
+                    format!("invalid address {a:?} (host:port)"),
+                );
+            }
+        }
+        (None, Some(cmd)) => {
+            if cmd.first().is_none_or(|c| c.trim().is_empty()) {
+                return err(format!("{base}.command"), "the program is missing");
+            }
+        }
+    }
+    if cc.tls.required && cc.tls.root_cert.is_none() {
+        return err(
+            format!("{base}.tls.root_cert"),
+            "TLS to the chaincode needs the CA certificate of its server",
+        );
+    }
+    if cc.tls.client_auth && !cc.tls.required {
+        return err(
+            format!("{base}.tls.client_auth"),
+            "client_auth needs required = true",
+        );
+    }
+    let known_orgs = |key: String, orgs: Vec<String>| -> VResult {
+        match orgs.iter().find(|m| !app_msps.contains(m.as_str())) {
+            Some(m) => err(
+                key,
+                format!("MSP {m:?} is not an organisation of the channel"),
+            ),
+            None => Ok(()),
+        }
+    };
+    if let Some(policy) = &cc.endorsement_policy {
+        let key = format!("{base}.endorsement_policy");
+        let envelope = dsl::parse(policy).map_err(|e| (key.clone(), e.to_string()))?;
+        known_orgs(key, signature_policy_member_orgs(&envelope))?;
+    }
+    match (&cc.collections, &cc.collections_file) {
+        (Some(_), Some(_)) => {
+            return err(
+                format!("{base}.collections_file"),
+                "set either collections or collections_file, not both",
+            );
+        }
+        (Some(json), None) => {
+            let key = format!("{base}.collections");
+            let package = parse_collections_json(json.as_bytes())
+                .map_err(|e| (key.clone(), e.to_string()))?;
+            for c in &package.config {
+                if let Some(Payload::StaticCollectionConfig(s)) = &c.payload {
+                    known_orgs(key.clone(), collection_member_orgs(s))?;
+                }
+            }
+        }
+        (None, Some(path)) if path.as_os_str().is_empty() => {
+            return err(format!("{base}.collections_file"), "must not be empty");
+        }
+        _ => {}
     }
     Ok(())
 }
