@@ -59,6 +59,14 @@ pub enum Error {
     /// gRPC transport failure.
     #[error("gRPC transport: {0}")]
     Transport(String),
+    /// Something did not happen in time (a handshake, a transaction, a shutdown).
+    #[error("timed out after {after:?}: {what}")]
+    Timeout {
+        /// What was being waited for.
+        what: String,
+        /// How long it was waited for.
+        after: std::time::Duration,
+    },
     /// A value could not be converted to or from JSON.
     #[error("JSON {context}: {source}")]
     Json {
@@ -78,6 +86,16 @@ impl Error {
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();
         move |source| Error::Io { context, source }
+    }
+}
+
+impl From<tonic::Status> for Error {
+    fn from(status: tonic::Status) -> Self {
+        Error::Transport(format!(
+            "{} (gRPC status {:?})",
+            status.message(),
+            status.code()
+        ))
     }
 }
 
