@@ -397,7 +397,15 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start<C: Chaincode>(chaincode: C, tls: Option<ServerTlsConfig>) -> TestServer {
-        let mut server = ChaincodeServer::new("127.0.0.1:0", PACKAGE_ID)
+        TestServer::start_as(chaincode, PACKAGE_ID, tls).await
+    }
+
+    pub async fn start_as<C: Chaincode>(
+        chaincode: C,
+        package_id: &str,
+        tls: Option<ServerTlsConfig>,
+    ) -> TestServer {
+        let mut server = ChaincodeServer::new("127.0.0.1:0", package_id)
             .shutdown_grace(Duration::from_secs(5));
         if let Some(tls) = tls {
             server = server.tls(tls);
