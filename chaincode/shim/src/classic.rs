@@ -19,12 +19,12 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 use tracing::{info, warn};
 
+use crate::Result;
 use crate::chaincode::Chaincode;
 use crate::config::ClassicConfig;
 use crate::handler::{OUTBOUND_QUEUE, Phase, Shutdown, serve_stream_until};
 use crate::server::{DEFAULT_SHUTDOWN_GRACE, MAX_MESSAGE_SIZE, termination_signal};
 use crate::transport;
-use crate::Result;
 
 /// How long dialing the peer may take (Go's shim: 10 s).
 pub const DIAL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -102,4 +102,3 @@ fn register_stream(
         })
         .boxed()
 }
-

@@ -754,11 +754,7 @@ async fn read_loop(
             Ok(Some(msg)) => msg,
             Ok(None) => break "the chaincode ended the stream".to_owned(),
             Err(status) => {
-                break format!(
-                    "stream failed: {} ({:?})",
-                    status.message(),
-                    status.code()
-                );
+                break format!("stream failed: {} ({:?})", status.message(), status.code());
             }
         };
         if msg.r#type == Type::Keepalive as i32 {

@@ -198,8 +198,7 @@ impl ChaincodeServer {
     pub async fn bind(self) -> Result<BoundServer> {
         if self.package_id.is_empty() {
             return Err(Error::Config(
-                "the package id is empty; set it to the installed package id (label:sha256)"
-                    .into(),
+                "the package id is empty; set it to the installed package id (label:sha256)".into(),
             ));
         }
         let listener = TcpListener::bind(&self.address)

@@ -111,10 +111,7 @@ macro_rules! delegate_io {
                 }
             }
 
-            fn poll_shutdown(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-            ) -> Poll<io::Result<()>> {
+            fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
                 match &mut self.get_mut().io {
                     $plain(s) => Pin::new(s).poll_shutdown(cx),
                     $tls(s) => Pin::new(&mut **s).poll_shutdown(cx),
@@ -360,4 +357,3 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     }
     text
 }
-

@@ -14,8 +14,8 @@ use fabric_chaincode::handler::serve_stream;
 use fabric_chaincode::{Chaincode, Response, Stub};
 use fabric_protos::protos::chaincode_message::Type;
 use fabric_protos::protos::{ChaincodeMessage, GetState};
-use prost::Message;
 use proptest::prelude::*;
+use prost::Message;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
@@ -84,10 +84,16 @@ async fn joined_reads_go_out_one_at_a_time() {
     for _ in 0..2 {
         let request = within("GET_STATE", s.from_shim.recv()).await.unwrap();
         assert_eq!(request.r#type, Type::GetState as i32);
-        assert_eq!((request.txid.as_str(), request.channel_id.as_str()), ("join", CHANNEL));
+        assert_eq!(
+            (request.txid.as_str(), request.channel_id.as_str()),
+            ("join", CHANNEL)
+        );
         // Nothing else may be sent for this transaction until the reply.
         let early = tokio::time::timeout(Duration::from_millis(200), s.from_shim.recv()).await;
-        assert!(early.is_err(), "a second request went out before the reply: {early:?}");
+        assert!(
+            early.is_err(),
+            "a second request went out before the reply: {early:?}"
+        );
         let key = GetState::decode(request.payload).unwrap().key;
         values.push(key.clone());
         let reply = message(Type::Response as i32, "join", CHANNEL, key.to_uppercase());
@@ -144,13 +150,23 @@ fn count_panics() {
 
 #[derive(Debug, Clone)]
 enum Fuzz {
-    Message(ChaincodeMessage),
+    Message(Box<ChaincodeMessage>),
     StreamError,
 }
 
 fn fuzz_item() -> impl Strategy<Value = Fuzz> {
-    let kind = prop_oneof![0i32..=30, Just(Type::Transaction as i32), Just(Type::Response as i32), any::<i32>()];
-    let txid = prop_oneof![Just(String::new()), Just("t1".to_owned()), Just("t2".to_owned()), "[a-z0-9]{0,8}"];
+    let kind = prop_oneof![
+        0i32..=30,
+        Just(Type::Transaction as i32),
+        Just(Type::Response as i32),
+        any::<i32>()
+    ];
+    let txid = prop_oneof![
+        Just(String::new()),
+        Just("t1".to_owned()),
+        Just("t2".to_owned()),
+        "[a-z0-9]{0,8}"
+    ];
     let channel = prop_oneof![Just(String::new()), Just(CHANNEL.to_owned()), "[a-z]{0,5}"];
     let payload = prop_oneof![
         proptest::collection::vec(any::<u8>(), 0..48),
@@ -159,7 +175,7 @@ fn fuzz_item() -> impl Strategy<Value = Fuzz> {
     ];
     prop_oneof![
         20 => (kind, txid, channel, payload).prop_map(|(kind, txid, channel, payload)| {
-            Fuzz::Message(message(kind, &txid, &channel, payload))
+            Fuzz::Message(Box::new(message(kind, &txid, &channel, payload)))
         }),
         1 => Just(Fuzz::StreamError),
     ]
@@ -173,7 +189,7 @@ async fn fuzz_case(items: Vec<Fuzz>) {
             Fuzz::Message(m) => {
                 // Never the probe's txid.
                 assert_ne!(m.txid, "probe");
-                Ok(m)
+                Ok(*m)
             }
             Fuzz::StreamError => Err(Status::internal("fuzzed stream error")),
         };

@@ -33,13 +33,18 @@ fn msg(kind: Type, txid: &str, payload: impl Into<Bytes>) -> ChaincodeMessage {
 }
 
 /// Opens a bare stream and completes the handshake by hand; returns it after READY.
-async fn raw_ready(server: &TestServer, ready_payload: Bytes) -> fabric_chaincode::peer_side::RawStream {
+async fn raw_ready(
+    server: &TestServer,
+    ready_payload: Bytes,
+) -> fabric_chaincode::peer_side::RawStream {
     let mut raw = within("open", ChaincodeDialer::new(server.address()).open_stream())
         .await
         .expect("open stream");
     let register = within("REGISTER", raw.recv()).await.unwrap().unwrap();
     assert_eq!(register.r#type, Type::Register as i32);
-    raw.send(msg(Type::Registered, "", Bytes::new())).await.unwrap();
+    raw.send(msg(Type::Registered, "", Bytes::new()))
+        .await
+        .unwrap();
     raw.send(msg(Type::Ready, "", ready_payload)).await.unwrap();
     raw
 }
@@ -61,11 +66,18 @@ async fn handshake_bytes_and_completed_echo_txid_and_channel() {
         ChaincodeId::decode(register.payload.clone()).unwrap().name,
         PACKAGE_ID
     );
-    let mut expected = vec![0x08, Type::Register as u8, 0x1a, expected_payload.len() as u8];
+    let mut expected = vec![
+        0x08,
+        Type::Register as u8,
+        0x1a,
+        expected_payload.len() as u8,
+    ];
     expected.extend_from_slice(&expected_payload);
     assert_eq!(register.encode_to_vec(), expected, "REGISTER message bytes");
 
-    raw.send(msg(Type::Registered, "", Bytes::new())).await.unwrap();
+    raw.send(msg(Type::Registered, "", Bytes::new()))
+        .await
+        .unwrap();
     raw.send(msg(Type::Ready, "", Bytes::new())).await.unwrap();
     let tx = msg(
         Type::Transaction,
@@ -109,7 +121,10 @@ async fn dialer_reports_the_package_id_and_refuses_an_unexpected_one() {
 async fn many_transactions_interleave_on_one_stream() {
     const N: usize = 40;
     let server = TestServer::start(TestCc, None).await;
-    let conn = ChaincodeDialer::new(server.address()).connect().await.unwrap();
+    let conn = ChaincodeDialer::new(server.address())
+        .connect()
+        .await
+        .unwrap();
     // Every GET_STATE is held until all N transactions have sent theirs: only a shim that runs
     // them concurrently on the one stream gets through.
     let barrier = Arc::new(tokio::sync::Barrier::new(N));
@@ -148,13 +163,20 @@ async fn many_transactions_interleave_on_one_stream() {
             );
         }
     });
-    within("interleaved transactions", futures_util::future::join_all(runs)).await;
+    within(
+        "interleaved transactions",
+        futures_util::future::join_all(runs),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_request_outstanding_per_transaction() {
     let server = TestServer::start(TestCc, None).await;
-    let conn = ChaincodeDialer::new(server.address()).connect().await.unwrap();
+    let conn = ChaincodeDialer::new(server.address())
+        .connect()
+        .await
+        .unwrap();
     let in_flight = Arc::new(AtomicUsize::new(0));
     let max_in_flight = Arc::new(AtomicUsize::new(0));
     let handler = {
@@ -192,7 +214,10 @@ async fn one_request_outstanding_per_transaction() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_abandoned_request_is_answered_before_the_next_is_sent() {
     let server = TestServer::start(TestCc, None).await;
-    let conn = ChaincodeDialer::new(server.address()).connect().await.unwrap();
+    let conn = ChaincodeDialer::new(server.address())
+        .connect()
+        .await
+        .unwrap();
     let ledger = Ledger::new();
     let handler = |req: ChaincodeRequest| {
         let ledger = ledger.clone();
@@ -254,7 +279,10 @@ async fn write_batch_and_get_multiple_when_advertised() {
         .iter()
         .map(|s| {
             assert_eq!(s.kind, Type::WriteBatchState);
-            WriteBatchState::decode(s.payload.clone()).unwrap().rec.len()
+            WriteBatchState::decode(s.payload.clone())
+                .unwrap()
+                .rec
+                .len()
         })
         .collect();
     assert_eq!(batches, vec![10, 10, 5]);
@@ -278,7 +306,10 @@ async fn write_batch_and_get_multiple_when_advertised() {
         .filter(|s| s.txid == "get25")
         .map(|s| {
             assert_eq!(s.kind, Type::GetStateMultiple);
-            GetStateMultiple::decode(s.payload.clone()).unwrap().keys.len()
+            GetStateMultiple::decode(s.payload.clone())
+                .unwrap()
+                .keys
+                .len()
         })
         .collect();
     assert_eq!(chunks, vec![7, 7, 7, 4]);
@@ -287,7 +318,10 @@ async fn write_batch_and_get_multiple_when_advertised() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_message_per_write_when_not_advertised() {
     let server = TestServer::start(TestCc, None).await;
-    let conn = ChaincodeDialer::new(server.address()).connect().await.unwrap();
+    let conn = ChaincodeDialer::new(server.address())
+        .connect()
+        .await
+        .unwrap();
     let ledger = Ledger::new();
     let done = conn
         .execute(
@@ -331,7 +365,10 @@ async fn keepalive_is_echoed_in_every_state() {
     let echo = within("echo", raw.recv()).await.unwrap().unwrap();
     assert_eq!(echo.encode_to_vec(), keepalive.encode_to_vec());
     // On an established connection, between transactions.
-    let conn = ChaincodeDialer::new(server.address()).connect().await.unwrap();
+    let conn = ChaincodeDialer::new(server.address())
+        .connect()
+        .await
+        .unwrap();
     within("keepalive", conn.keepalive()).await.unwrap();
     let done = conn
         .execute(
@@ -351,7 +388,10 @@ async fn keepalive_is_echoed_in_every_state() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn iterator_fetches_batches_with_query_state_next() {
     let server = TestServer::start(TestCc, None).await;
-    let conn = ChaincodeDialer::new(server.address()).connect().await.unwrap();
+    let conn = ChaincodeDialer::new(server.address())
+        .connect()
+        .await
+        .unwrap();
     let ledger = Ledger::with_keys(250);
     let done = conn
         .execute(
@@ -389,7 +429,10 @@ async fn iterator_fetches_batches_with_query_state_next() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pagination_metadata_round_trip() {
     let server = TestServer::start(TestCc, None).await;
-    let conn = ChaincodeDialer::new(server.address()).connect().await.unwrap();
+    let conn = ChaincodeDialer::new(server.address())
+        .connect()
+        .await
+        .unwrap();
     let ledger = Ledger::with_keys(10);
     let page = |txid: &'static str, bookmark: &'static str| {
         let conn = conn.clone();
@@ -425,7 +468,10 @@ async fn pagination_metadata_round_trip() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_fails_its_transaction_only() {
     let server = TestServer::start(TestCc, None).await;
-    let conn = ChaincodeDialer::new(server.address()).connect().await.unwrap();
+    let conn = ChaincodeDialer::new(server.address())
+        .connect()
+        .await
+        .unwrap();
     let ledger = Ledger::new();
     let handler = ledger.handler();
     let (boom, echo) = (input(&["panic"]), input(&["echo", "ok"]));
@@ -478,11 +524,18 @@ async fn unknown_message_type_gets_error_and_the_stream_lives() {
     raw.send(odd).await.unwrap();
     let error = within("ERROR", raw.recv()).await.unwrap().unwrap();
     assert_eq!(error.r#type, Type::Error as i32);
-    assert_eq!((error.txid.as_str(), error.channel_id.as_str()), ("odd", CHANNEL));
+    assert_eq!(
+        (error.txid.as_str(), error.channel_id.as_str()),
+        ("odd", CHANNEL)
+    );
     assert!(String::from_utf8_lossy(&error.payload).contains("unknown message type 99"));
-    raw.send(msg(Type::Transaction, "next", input(&["echo", "alive"]).encode_to_vec()))
-        .await
-        .unwrap();
+    raw.send(msg(
+        Type::Transaction,
+        "next",
+        input(&["echo", "alive"]).encode_to_vec(),
+    ))
+    .await
+    .unwrap();
     let done = within("COMPLETED", raw.recv()).await.unwrap().unwrap();
     assert_eq!(response_of(&done).payload.as_ref(), b"alive");
 }
@@ -495,9 +548,13 @@ async fn a_transaction_before_registered_ends_the_stream_with_error() {
         .await
         .unwrap();
     let _register = within("REGISTER", raw.recv()).await.unwrap().unwrap();
-    raw.send(msg(Type::Transaction, "early", input(&["echo"]).encode_to_vec()))
-        .await
-        .unwrap();
+    raw.send(msg(
+        Type::Transaction,
+        "early",
+        input(&["echo"]).encode_to_vec(),
+    ))
+    .await
+    .unwrap();
     let error = within("ERROR", raw.recv()).await.unwrap().unwrap();
     assert_eq!(error.r#type, Type::Error as i32);
     assert_eq!(error.txid, "early");
@@ -511,19 +568,30 @@ async fn a_transaction_before_registered_ends_the_stream_with_error() {
 async fn a_garbage_transaction_payload_is_a_400() {
     let server = TestServer::start(TestCc, None).await;
     let mut raw = raw_ready(&server, Bytes::new()).await;
-    raw.send(msg(Type::Transaction, "junk", Bytes::from_static(b"\xff\xff\xff\xff")))
-        .await
-        .unwrap();
+    raw.send(msg(
+        Type::Transaction,
+        "junk",
+        Bytes::from_static(b"\xff\xff\xff\xff"),
+    ))
+    .await
+    .unwrap();
     let done = within("COMPLETED", raw.recv()).await.unwrap().unwrap();
     let response = response_of(&done);
     assert_eq!(response.status, 400);
-    assert!(response.message.contains("ChaincodeInput"), "{}", response.message);
+    assert!(
+        response.message.contains("ChaincodeInput"),
+        "{}",
+        response.message
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completed_carries_the_event_without_ids() {
     let server = TestServer::start(TestCc, None).await;
-    let conn = ChaincodeDialer::new(server.address()).connect().await.unwrap();
+    let conn = ChaincodeDialer::new(server.address())
+        .connect()
+        .await
+        .unwrap();
     let done = conn
         .execute(
             CHANNEL,
@@ -545,7 +613,10 @@ async fn completed_carries_the_event_without_ids() {
 async fn shutdown_lets_running_transactions_finish_and_refuses_new_ones() {
     let server = TestServer::start(TestCc, None).await;
     let address = server.address();
-    let conn = ChaincodeDialer::new(address.clone()).connect().await.unwrap();
+    let conn = ChaincodeDialer::new(address.clone())
+        .connect()
+        .await
+        .unwrap();
     let (release, released) = tokio::sync::oneshot::channel::<()>();
     let released = std::sync::Mutex::new(Some(released));
     let (asked, mut asked_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
@@ -589,7 +660,10 @@ async fn shutdown_lets_running_transactions_finish_and_refuses_new_ones() {
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert!(refused, "the server kept accepting connections while shutting down");
+    assert!(
+        refused,
+        "the server kept accepting connections while shutting down"
+    );
     // A new transaction on the open stream is refused with ERROR.
     let refused_tx = conn
         .execute(
@@ -606,7 +680,10 @@ async fn shutdown_lets_running_transactions_finish_and_refuses_new_ones() {
     assert!(String::from_utf8_lossy(&refused_tx.payload).contains("shutting down"));
     // The running one completes, then the server stops.
     release.send(()).unwrap();
-    let done = within("the long transaction", running).await.unwrap().unwrap();
+    let done = within("the long transaction", running)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(response_of(&done).payload.as_ref(), b"late value");
     within("server stop", stopping).await.unwrap().unwrap();
 }

@@ -92,7 +92,8 @@ impl AssetTransferBasic {
                     ("Owner", Value::from(arg(4))),
                     ("AppraisedValue", number_or_string(arg(5))),
                 ];
-                stub.put_state(id, sorted_json(&fields).into_bytes()).await?;
+                stub.put_state(id, sorted_json(&fields).into_bytes())
+                    .await?;
                 // The return value keeps the object's field order.
                 let body: Vec<String> = fields
                     .iter()

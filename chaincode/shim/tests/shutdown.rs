@@ -11,9 +11,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
+use fabric_chaincode::ChaincodeServer;
 use fabric_chaincode::config::Config;
 use fabric_chaincode::peer_side::{ChaincodeDialer, ChaincodeRequest, ExecuteKind, Reply};
-use fabric_chaincode::ChaincodeServer;
 use fabric_protos::protos::chaincode_message::Type;
 use tokio::sync::mpsc;
 
@@ -75,7 +75,10 @@ async fn sigterm_drains_and_exits_cleanly() {
     let stdout = child.stdout.take().unwrap();
     let (lines_tx, mut lines) = mpsc::unbounded_channel::<String>();
     std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
             eprintln!("child: {line}");
             if lines_tx.send(line).is_err() {
                 break;
@@ -89,7 +92,10 @@ async fn sigterm_drains_and_exits_cleanly() {
         .unwrap()
         .trim()
         .to_owned();
-    let conn = ChaincodeDialer::new(address.clone()).connect().await.unwrap();
+    let conn = ChaincodeDialer::new(address.clone())
+        .connect()
+        .await
+        .unwrap();
 
     // A transaction is running (waiting for the peer's reply) when SIGTERM arrives.
     let (asked_tx, mut asked) = mpsc::unbounded_channel::<()>();
@@ -141,7 +147,10 @@ async fn sigterm_drains_and_exits_cleanly() {
 
     // The running transaction finishes, then the process exits 0.
     release_tx.send_replace(true);
-    let done = within("the running transaction", running).await.unwrap().unwrap();
+    let done = within("the running transaction", running)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(response_of(&done).payload.as_ref(), b"value after SIGTERM");
     wait_for(&mut lines, "chaincode server stopped").await;
     let exit = within(

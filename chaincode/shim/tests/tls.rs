@@ -101,7 +101,11 @@ async fn mutual_tls_refuses_a_client_certificate_from_another_ca() {
 async fn a_plain_text_client_is_refused_by_a_tls_server() {
     let pki = Pki::new("server");
     let server = TestServer::start(TestCc, Some(server_tls(&pki))).await;
-    assert!(echo_over(ChaincodeDialer::new(server.address())).await.is_err());
+    assert!(
+        echo_over(ChaincodeDialer::new(server.address()))
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,7 +115,10 @@ async fn the_peer_side_refuses_a_server_it_does_not_trust() {
     let server = TestServer::start(TestCc, Some(server_tls(&pki))).await;
     let dialer = ChaincodeDialer::new(server.address()).tls(client_tls(&other, None));
     let err = echo_over(dialer).await.unwrap_err().to_string();
-    assert!(err.contains("certificate") || err.contains("UnknownIssuer"), "{err}");
+    assert!(
+        err.contains("certificate") || err.contains("UnknownIssuer"),
+        "{err}"
+    );
     // A TLS client against a plain-text server fails too.
     let plain = TestServer::start(TestCc, None).await;
     let dialer = ChaincodeDialer::new(plain.address()).tls(client_tls(&pki, None));
@@ -149,7 +156,8 @@ async fn connection_json_with_mutual_tls_and_domain() {
         })
         .to_string()
     };
-    let dialer = ChaincodeDialer::from_connection_json(json("chaincode.example").as_bytes()).unwrap();
+    let dialer =
+        ChaincodeDialer::from_connection_json(json("chaincode.example").as_bytes()).unwrap();
     assert_eq!(echo_over(dialer).await.unwrap(), b"over,tls");
     // Without the domain the peer verifies 127.0.0.1, which the certificate does not name.
     let dialer = ChaincodeDialer::from_connection_json(json("").as_bytes()).unwrap();
@@ -157,7 +165,11 @@ async fn connection_json_with_mutual_tls_and_domain() {
 }
 
 /// A bare rustls client, to check what the server negotiates.
-fn raw_client(pki: &Pki, alpn: &[&[u8]], versions: &[&'static rustls::SupportedProtocolVersion]) -> rustls::ClientConfig {
+fn raw_client(
+    pki: &Pki,
+    alpn: &[&[u8]],
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pki.ca_pem.as_bytes()) {
         roots.add(cert.unwrap()).unwrap();
@@ -187,7 +199,11 @@ async fn alpn_h2_is_required() {
         &[&rustls::version::TLS13],
     )));
     let tcp = TcpStream::connect(server.addr).await.unwrap();
-    assert!(within("handshake", connector.connect(name.clone(), tcp)).await.is_err());
+    assert!(
+        within("handshake", connector.connect(name.clone(), tcp))
+            .await
+            .is_err()
+    );
     // Offering no ALPN at all: the server closes the connection right after the handshake.
     let connector = tokio_rustls::TlsConnector::from(Arc::new(raw_client(
         &pki,
@@ -199,7 +215,10 @@ async fn alpn_h2_is_required() {
         let _ = tls.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await;
         let mut buf = [0u8; 64];
         let read = within("server closes", tls.read(&mut buf)).await;
-        assert!(matches!(read, Ok(0) | Err(_)), "server answered a client without ALPN: {read:?}");
+        assert!(
+            matches!(read, Ok(0) | Err(_)),
+            "server answered a client without ALPN: {read:?}"
+        );
     }
 }
 
@@ -209,15 +228,14 @@ async fn tls_1_2_works_and_sessions_are_never_resumed() {
     let server = TestServer::start(TestCc, Some(server_tls(&pki))).await;
     for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
         // One client config = one session cache: a resumable server would resume the second time.
-        let connector = tokio_rustls::TlsConnector::from(Arc::new(raw_client(
-            &pki,
-            &[b"h2"],
-            &[version],
-        )));
+        let connector =
+            tokio_rustls::TlsConnector::from(Arc::new(raw_client(&pki, &[b"h2"], &[version])));
         for attempt in 0..2 {
             let tcp = TcpStream::connect(server.addr).await.unwrap();
             let name = ServerName::try_from("127.0.0.1").unwrap();
-            let mut tls = within("handshake", connector.connect(name, tcp)).await.unwrap();
+            let mut tls = within("handshake", connector.connect(name, tcp))
+                .await
+                .unwrap();
             {
                 let (_, conn) = tls.get_ref();
                 assert_eq!(conn.alpn_protocol(), Some(&b"h2"[..]));
@@ -232,7 +250,9 @@ async fn tls_1_2_works_and_sessions_are_never_resumed() {
                 .await
                 .unwrap();
             let mut buf = [0u8; 9];
-            within("server SETTINGS", tls.read_exact(&mut buf)).await.unwrap();
+            within("server SETTINGS", tls.read_exact(&mut buf))
+                .await
+                .unwrap();
             assert_eq!(buf[3], 0x04, "an HTTP/2 SETTINGS frame");
         }
     }
@@ -250,7 +270,10 @@ fn bad_tls_material_is_named() {
     let err = ServerTlsConfig::from_pem(cert.cert_pem.as_bytes(), cert.cert_pem.as_bytes())
         .unwrap_err()
         .to_string();
-    assert!(err.contains("server private key") && err.contains("no private key"), "{err}");
+    assert!(
+        err.contains("server private key") && err.contains("no private key"),
+        "{err}"
+    );
     let err = ServerTlsConfig::from_pem(cert.cert_pem.as_bytes(), other.key_pem.as_bytes())
         .unwrap_err()
         .to_string();

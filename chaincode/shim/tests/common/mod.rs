@@ -15,9 +15,9 @@ use fabric_chaincode::peer_side::{ChaincodeRequest, Reply};
 use fabric_chaincode::{Chaincode, ChaincodeServer, Response, ServerTlsConfig, Stub};
 use fabric_protos::protos::chaincode_message::Type;
 use fabric_protos::protos::{
-    ChaincodeInput, DelState, GetState, GetStateByRange, GetStateMultiple,
-    GetStateMultipleResult, PutState, QueryMetadata, QueryResponse, QueryResponseMetadata,
-    QueryResultBytes, QueryStateClose, QueryStateNext, WriteBatchState, write_record,
+    ChaincodeInput, DelState, GetState, GetStateByRange, GetStateMultiple, GetStateMultipleResult,
+    PutState, QueryMetadata, QueryResponse, QueryResponseMetadata, QueryResultBytes,
+    QueryStateClose, QueryStateNext, WriteBatchState, write_record,
 };
 use fabric_protos::queryresult::Kv;
 use prost::Message;
@@ -114,7 +114,8 @@ impl Chaincode for TestCc {
                     let (it, meta) = stub
                         .get_state_by_range_with_pagination("", "", size, &arg(2))
                         .await?;
-                    let keys: Vec<String> = it.collect().await?.into_iter().map(|kv| kv.key).collect();
+                    let keys: Vec<String> =
+                        it.collect().await?.into_iter().map(|kv| kv.key).collect();
                     success(format!(
                         "{}|{}|{}",
                         meta.fetched_records_count,
@@ -131,11 +132,9 @@ impl Chaincode for TestCc {
                 "abandon" => {
                     // Gives up on a slow read; the next read must still wait for the peer's
                     // late reply, as the peer takes one request per transaction at a time.
-                    let slow = tokio::time::timeout(
-                        Duration::from_millis(20),
-                        stub.get_state("slow"),
-                    )
-                    .await;
+                    let slow =
+                        tokio::time::timeout(Duration::from_millis(20), stub.get_state("slow"))
+                            .await;
                     assert!(slow.is_err(), "the slow read was expected to time out");
                     let v = stub.get_state(&arg(1)).await?;
                     success(v.unwrap_or_default())
@@ -350,12 +349,17 @@ impl Ledger {
                 }
                 Err(e) => Reply::error(e.to_string()),
             },
-            other => Reply::error(format!("{} not supported by the test ledger", other.as_str_name())),
+            other => Reply::error(format!(
+                "{} not supported by the test ledger",
+                other.as_str_name()
+            )),
         }
     }
 
     /// A request handler for [`fabric_chaincode::peer_side::ChaincodeConnection::execute`].
-    pub fn handler(&self) -> impl Fn(ChaincodeRequest) -> std::future::Ready<Reply> + Send + Sync + '_ {
+    pub fn handler(
+        &self,
+    ) -> impl Fn(ChaincodeRequest) -> std::future::Ready<Reply> + Send + Sync + '_ {
         move |req| std::future::ready(self.answer(&req))
     }
 }
@@ -405,8 +409,8 @@ impl TestServer {
         package_id: &str,
         tls: Option<ServerTlsConfig>,
     ) -> TestServer {
-        let mut server = ChaincodeServer::new("127.0.0.1:0", package_id)
-            .shutdown_grace(Duration::from_secs(5));
+        let mut server =
+            ChaincodeServer::new("127.0.0.1:0", package_id).shutdown_grace(Duration::from_secs(5));
         if let Some(tls) = tls {
             server = server.tls(tls);
         }
