@@ -48,7 +48,7 @@ use tonic::Streaming;
 use tracing::{debug, warn};
 
 use crate::handler::OUTBOUND_QUEUE;
-use crate::peer::{PeerFeatures, tx_key};
+use crate::peer::PeerFeatures;
 use crate::server::MAX_MESSAGE_SIZE;
 use crate::tls::ClientTlsConfig;
 use crate::transport;
@@ -487,7 +487,8 @@ struct Shared {
 
 #[derive(Default)]
 struct Routes {
-    executions: HashMap<String, mpsc::UnboundedSender<ChaincodeMessage>>,
+    /// Running executions by txid, then channel (looked up without allocating).
+    executions: HashMap<String, Vec<(String, mpsc::UnboundedSender<ChaincodeMessage>)>>,
     /// Why the stream ended, once it has.
     ended: Option<String>,
 }
@@ -540,7 +541,6 @@ impl ChaincodeConnection {
         proposal: Option<SignedProposal>,
         handler: &H,
     ) -> Result<ChaincodeMessage> {
-        let key = tx_key(channel_id, txid);
         let (tx, mut rx) = mpsc::unbounded_channel();
         {
             let mut routes = lock(&self.inner.shared.routes);
@@ -550,18 +550,20 @@ impl ChaincodeConnection {
                     self.inner.package_id
                 )));
             }
-            if routes.executions.contains_key(&key) {
+            let same_txid = routes.executions.entry(txid.to_owned()).or_default();
+            if same_txid.iter().any(|(c, _)| c == channel_id) {
                 return Err(Error::InvalidArgument(format!(
                     "transaction {txid} on channel {channel_id:?} is already executing on this \
                      connection"
                 )));
             }
-            routes.executions.insert(key.clone(), tx);
+            same_txid.push((channel_id.to_owned(), tx));
         }
         // Removes the route however this execution ends (including being cancelled).
         let _route = RouteGuard {
             shared: &self.inner.shared,
-            key,
+            channel_id,
+            txid,
         };
         let msg = ChaincodeMessage {
             r#type: match kind {
@@ -721,12 +723,19 @@ impl ChaincodeConnection {
 
 struct RouteGuard<'a> {
     shared: &'a Shared,
-    key: String,
+    channel_id: &'a str,
+    txid: &'a str,
 }
 
 impl Drop for RouteGuard<'_> {
     fn drop(&mut self) {
-        lock(&self.shared.routes).executions.remove(&self.key);
+        let mut routes = lock(&self.shared.routes);
+        if let Some(same_txid) = routes.executions.get_mut(self.txid) {
+            same_txid.retain(|(c, _)| c != self.channel_id);
+            if same_txid.is_empty() {
+                routes.executions.remove(self.txid);
+            }
+        }
     }
 }
 
@@ -761,8 +770,11 @@ async fn read_loop(
             shared.keepalives.send_modify(|n| *n += 1);
             continue;
         }
-        let key = tx_key(&msg.channel_id, &msg.txid);
-        let route = lock(&shared.routes).executions.get(&key).cloned();
+        let route = lock(&shared.routes)
+            .executions
+            .get(msg.txid.as_str())
+            .and_then(|same_txid| same_txid.iter().find(|(c, _)| *c == msg.channel_id))
+            .map(|(_, route)| route.clone());
         match route {
             Some(route) => {
                 // The execution may have just ended (timeout): then the message has no taker.

@@ -687,3 +687,22 @@ async fn shutdown_lets_running_transactions_finish_and_refuses_new_ones() {
     assert_eq!(response_of(&done).payload.as_ref(), b"late value");
     within("server stop", stopping).await.unwrap().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frequent_client_pings_are_answered_without_goaway() {
+    // A Fabric peer pings every 60 s; grpc-go servers would send GOAWAY (too_many_pings) to a
+    // client pinging more often than their policy allows. This server never does.
+    let server = TestServer::start(TestCc, None).await;
+    let tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (_client, mut connection) = within("h2 handshake", h2::client::handshake(tcp))
+        .await
+        .unwrap();
+    let mut ping_pong = connection.ping_pong().expect("ping handle");
+    let driver = tokio::spawn(connection);
+    for _ in 0..20 {
+        within("PONG", ping_pong.ping(h2::Ping::opaque()))
+            .await
+            .expect("the server answers every PING");
+    }
+    assert!(!driver.is_finished(), "the server closed the connection");
+}
