@@ -17,7 +17,9 @@ pub enum Error {
     /// The peer's reply could not be decoded.
     #[error("cannot decode {what}: {source}")]
     Decode {
+        /// What was being decoded.
         what: &'static str,
+        /// The decoder's complaint.
         #[source]
         source: prost::DecodeError,
     },
@@ -52,7 +54,9 @@ pub enum Error {
     /// A network or file operation failed.
     #[error("{context}: {source}")]
     Io {
+        /// What was being done.
         context: String,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
@@ -70,7 +74,9 @@ pub enum Error {
     /// A value could not be converted to or from JSON.
     #[error("JSON {context}: {source}")]
     Json {
+        /// What was being converted.
         context: String,
+        /// The JSON error (with line and column).
         #[source]
         source: serde_json::Error,
     },

@@ -98,6 +98,12 @@ impl PeerRequests for StreamPeer {
                 // The reply to the abandoned request (dropped), or the stream ended: look again.
                 let _ = earlier.await;
             };
+            // Until the request is handed to the stream, dropping this future (or failing to send)
+            // must free the slot: no reply will come for a request never sent.
+            let mut unsent = Unsent {
+                pending: &self.pending,
+                key: Some(key),
+            };
             let msg = ChaincodeMessage {
                 r#type: kind as i32,
                 payload,
@@ -106,9 +112,9 @@ impl PeerRequests for StreamPeer {
                 ..Default::default()
             };
             if self.outbound.send(msg).await.is_err() {
-                lock(&self.pending).slots.remove(&key);
                 return Err(Error::StreamClosed(name));
             }
+            unsent.key = None;
             let reply = reply_rx.await.map_err(|_| Error::StreamClosed(name))?;
             match Type::try_from(reply.r#type) {
                 Ok(Type::Response) => Ok(reply.payload),
@@ -122,6 +128,20 @@ impl PeerRequests for StreamPeer {
                 ))),
             }
         })
+    }
+}
+
+/// Frees a transaction's reply slot unless disarmed (`key` taken) once the request is sent.
+struct Unsent<'a> {
+    pending: &'a Mutex<Pending>,
+    key: Option<String>,
+}
+
+impl Drop for Unsent<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            lock(self.pending).slots.remove(&key);
+        }
     }
 }
 
