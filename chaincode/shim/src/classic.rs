@@ -68,8 +68,8 @@ where
         result = &mut serving => return finish(result),
         () = signal => {}
     }
-    info!("shutting down: running transactions have {DEFAULT_SHUTDOWN_GRACE:?} to finish");
     phase_tx.send_replace(Phase::Draining);
+    info!("shutting down: running transactions have {DEFAULT_SHUTDOWN_GRACE:?} to finish");
     match tokio::time::timeout(DEFAULT_SHUTDOWN_GRACE, &mut serving).await {
         Ok(result) => finish(result),
         Err(_) => {

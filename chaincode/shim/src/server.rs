@@ -291,11 +291,11 @@ impl BoundServer {
             () = signal => {}
         }
         let grace = server.shutdown_grace;
+        phase_tx.send_replace(Phase::Draining);
         info!(
             "shutting down: no new connections or transactions; running transactions have \
              {grace:?} to finish"
         );
-        phase_tx.send_replace(Phase::Draining);
         match tokio::time::timeout(grace, &mut serving).await {
             Ok(result) => {
                 info!("chaincode server stopped");
