@@ -66,6 +66,15 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// The test ledger (`fabric_chaincode::testing`) could not do what a test asked: issue an
+    /// identity, build a proposal, commit a block.
+    #[error("test ledger, {context}: {reason}")]
+    Testing {
+        /// What was being done (e.g. `test identity Org1MSP/User1`, `commit_block`).
+        context: String,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -78,6 +87,17 @@ impl Error {
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();
         move |source| Error::Io { context, source }
+    }
+}
+
+#[cfg(feature = "testing")]
+impl Error {
+    /// Shorthand for [`Error::Testing`].
+    pub(crate) fn testing(context: impl Into<String>, reason: impl std::fmt::Display) -> Error {
+        Error::Testing {
+            context: context.into(),
+            reason: reason.to_string(),
+        }
     }
 }
 

@@ -7,6 +7,8 @@
 //!   service a peer dials.
 //! - [`contract`]: the contract API — plain async functions with typed parameters, grouped in
 //!   contracts, routed as `"Contract:Function"`, with hooks and Fabric's contract metadata.
+//! - [`testing`] (feature `testing`): the in-memory test ledger — unit-test chaincode with
+//!   Fabric's ledger semantics, signed proposals from generated identities, MVCC blocks.
 
 pub mod chaincode;
 pub mod contract;
@@ -16,6 +18,8 @@ pub mod iterator;
 pub mod peer;
 pub mod server;
 pub mod stub;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod write_batch;
 
 pub use chaincode::Chaincode;
