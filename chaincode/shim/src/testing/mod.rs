@@ -63,10 +63,12 @@
 //!
 //! (`Set` writes without reading, so `c` is valid and its write wins.)
 
+mod cert;
 mod der;
 mod identity;
 mod ledger;
 mod peer;
+mod state;
 mod tx;
 
 pub use identity::{TestIdentity, TestIdentityBuilder};
