@@ -8,6 +8,8 @@
 mod asset_transfer;
 mod testing_support;
 
+use std::sync::Arc;
+
 use fabric_chaincode::PeerFeatures;
 use fabric_chaincode::contract::ContractChaincode;
 use fabric_chaincode::testing::{TestIdentity, TestLedger, TxOutcome, TxValidationCode};
@@ -100,6 +102,52 @@ async fn two_concurrent_updates_of_one_asset_conflict() {
     assert_eq!(
         ledger.commit_block([&u1]).unwrap(),
         [TxValidationCode::DuplicateTxid]
+    );
+}
+
+#[tokio::test]
+async fn many_clients_endorse_at_once() {
+    let cc = Arc::new(chaincode());
+    let ledger = Arc::new(TestLedger::new("basic"));
+    submit_asset(
+        &ledger,
+        &cc,
+        &["CreateAsset", "a1", "blue", "5", "Tom", "300"],
+    )
+    .await;
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let (ledger, cc) = (Arc::clone(&ledger), Arc::clone(&cc));
+            tokio::spawn(async move {
+                let new_owner = format!("owner{i}");
+                ledger
+                    .tx(&user())
+                    .function("TransferAsset")
+                    .args(["a1", new_owner.as_str()])
+                    .simulate(&*cc)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap());
+    }
+    let codes = ledger.commit_block(&outcomes).unwrap();
+    // Every one read a1 at the same version: only the first in the block is valid.
+    assert_eq!(codes[0], TxValidationCode::Valid);
+    assert!(
+        codes[1..]
+            .iter()
+            .all(|c| *c == TxValidationCode::MvccReadConflict)
+    );
+    let winner = String::from_utf8_lossy(&outcomes[0].writes()["a1"].clone().unwrap()).into_owned();
+    assert_eq!(
+        ledger
+            .state("a1")
+            .map(|v| String::from_utf8_lossy(&v).into_owned()),
+        Some(winner)
     );
 }
 

@@ -151,6 +151,13 @@ async fn deletes_and_block_to_live() {
     assert_eq!(ledger.private_data("secrets", "gone"), None);
     assert_eq!(ledger.private_data_hash("secrets", "gone"), None);
 
+    // A purge removes the value and the hash (capability V2_5).
+    put_private(&ledger, &user(), "secrets", "purged").await;
+    let o = submit(&ledger, &user(), &["PurgePrivate", "secrets", "purged"]).await;
+    assert!(o.rwset.namespaces[0].collections[0].hashed.hashed_writes[0].is_purge);
+    assert_eq!(ledger.private_data("secrets", "purged"), None);
+    assert_eq!(ledger.private_data_hash("secrets", "purged"), None);
+
     // `shared` keeps data for 2 blocks after the one that wrote it.
     let o = put_private(&ledger, &org2(), "shared", "k").await;
     let written = o.block.unwrap();

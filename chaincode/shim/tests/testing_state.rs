@@ -182,6 +182,19 @@ async fn pagination_and_writes_do_not_mix() {
 }
 
 #[tokio::test]
+async fn rich_queries_fail_as_on_a_leveldb_peer() {
+    let ledger = TestLedger::new("probe");
+    let o = evaluate(&ledger, &user(), &["Rich", r#"{"selector":{}}"#]).await;
+    assert_eq!(o.status(), 500);
+    assert!(
+        o.message()
+            .ends_with("ExecuteQuery not supported for leveldb"),
+        "{}",
+        o.message()
+    );
+}
+
+#[tokio::test]
 async fn history_is_newest_first_and_shows_deletes() {
     let ledger = TestLedger::new("probe");
     let me = user();

@@ -175,6 +175,14 @@ async fn run(stub: &Stub) -> Out {
                 .map_err(err)?;
             text(hash.map(hex::encode).unwrap_or_default())
         }
+        ("PurgePrivate", [collection, k]) => {
+            stub.purge_private_data(collection, k).await.map_err(err)?;
+            text("")
+        }
+        ("Rich", [query]) => {
+            let it = stub.get_query_result(query).await.map_err(err)?;
+            as_json(json!(keys_of(it).await?))
+        }
         ("DelPrivate", [collection, k]) => {
             stub.del_private_data(collection, k).await.map_err(err)?;
             text("")
