@@ -62,6 +62,8 @@
 //! ```
 //!
 //! (`Set` writes without reading, so `c` is valid and its write wins.)
+//!
+//! The guide, with the whole API and a complete contract test, is `chaincode/shim/docs/testing.md`.
 
 mod cert;
 mod der;
@@ -79,3 +81,8 @@ pub use fabric_protos::protos::TxValidationCode;
 pub use fabric_sdk::ledger::{
     HistoryEntry, Metadata, Simulation, TxRwSet, Version, VersionedValue,
 };
+
+/// `docs/testing.md`, compiled and run as a doctest so its examples stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/testing.md")]
+pub struct TestingGuide;
