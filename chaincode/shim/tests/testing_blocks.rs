@@ -301,8 +301,9 @@ async fn duplicate_txids_in_one_block() {
         .await
         .unwrap();
     assert_eq!(a.txid, b.txid);
+    // (commit_block takes outcomes by value too)
     assert_eq!(
-        ledger.commit_block([&a, &b]).unwrap(),
+        ledger.commit_block(vec![a, b]).unwrap(),
         [TxValidationCode::Valid, TxValidationCode::DuplicateTxid]
     );
     assert_eq!(ledger.state("k").as_deref(), Some(&b"1"[..]));

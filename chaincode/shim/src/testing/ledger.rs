@@ -1,5 +1,6 @@
 //! [`TestLedger`]: one channel's committed state in memory, the chaincodes on it, and blocks.
 
+use std::borrow::Borrow;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -246,18 +247,21 @@ impl TestLedger {
         TxBuilder::new(self, identity)
     }
 
-    /// Commits one block holding `outcomes` in order: each is validated against the committed
-    /// state and the earlier transactions of the block (MVCC read conflicts, phantom reads,
-    /// duplicate txids) and the valid ones are committed. Returns one code per transaction.
+    /// Commits one block holding `outcomes` in order (`[&a, &b]`, `vec![a, b]` or `&outcomes`):
+    /// each is validated against the committed state and the earlier transactions of the block
+    /// (MVCC read conflicts, phantom reads, duplicate txids) and the valid ones are committed.
+    /// Returns one code per transaction.
     ///
     /// Fails, committing nothing, if a transaction was not endorsed (status 400 or more): a
     /// client cannot submit it.
-    pub fn commit_block<'a, I>(&self, outcomes: I) -> Result<Vec<TxValidationCode>>
+    pub fn commit_block<I>(&self, outcomes: I) -> Result<Vec<TxValidationCode>>
     where
-        I: IntoIterator<Item = &'a TxOutcome>,
+        I: IntoIterator,
+        I::Item: Borrow<TxOutcome>,
     {
-        let outcomes: Vec<&TxOutcome> = outcomes.into_iter().collect();
-        self.commit_outcomes(&outcomes).map(|(_, codes)| codes)
+        let outcomes: Vec<I::Item> = outcomes.into_iter().collect();
+        let refs: Vec<&TxOutcome> = outcomes.iter().map(Borrow::borrow).collect();
+        self.commit_outcomes(&refs).map(|(_, codes)| codes)
     }
 
     pub(crate) fn commit_outcomes(
