@@ -25,6 +25,7 @@ pub mod peer;
 pub mod peer_side;
 pub mod server;
 pub mod stub;
+mod sync;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tls;

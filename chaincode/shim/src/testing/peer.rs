@@ -18,6 +18,7 @@ use prost::Message;
 
 use crate::chaincode::Chaincode;
 use crate::peer::{PeerFeatures, PeerRequests};
+use crate::sync::lock;
 use crate::{Error, Result};
 
 /// Nested chaincode-to-chaincode calls allowed before the call is refused (a chaincode that
@@ -227,8 +228,4 @@ impl PeerRequests for SimPeer {
             })
         })
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
