@@ -46,6 +46,24 @@ const PACKAGE_ID: &str =
 const CONCURRENCY: [usize; 3] = [1, 16, 64];
 const START_DEADLINE: Duration = Duration::from_secs(60);
 
+/// The Rust chaincode server `exe` on `address`; `BENCH_WRAPPER` (e.g. `valgrind
+/// --tool=callgrind`) runs it under a profiler.
+fn rust_server_command(exe: &std::path::Path, address: &str) -> std::process::Command {
+    let cmd = rust_chaincode_command(exe, address, PACKAGE_ID);
+    let Ok(wrapper) = std::env::var("BENCH_WRAPPER") else {
+        return cmd;
+    };
+    let mut words = wrapper.split_whitespace();
+    let mut wrapped = std::process::Command::new(words.next().unwrap_or("env"));
+    wrapped.args(words).arg(cmd.get_program());
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            wrapped.env(k, v);
+        }
+    }
+    wrapped
+}
+
 /// `BENCH_FILTER=text`: only the rows whose "<name> c<concurrency>" contains `text`.
 fn selected(name: &str, concurrency: usize) -> bool {
     std::env::var("BENCH_FILTER")
@@ -185,6 +203,7 @@ async fn measure(
         }))
     };
     run(Instant::now() + warmup, false).await;
+    let warmup_txs = counter.load(std::sync::atomic::Ordering::Relaxed);
     let cpu_before = server.cpu_time();
     let peer_cpu_before = proc_cpu_time(std::process::id());
     let start = Instant::now();
@@ -193,6 +212,11 @@ async fn measure(
     let cpu_after = server.cpu_time();
     let peer_cpu_after = proc_cpu_time(std::process::id());
     let mut latencies: Vec<u64> = per_worker.into_iter().flatten().collect();
+    eprintln!(
+        "  ({} transactions in all, {} of them warm-up)",
+        counter.load(std::sync::atomic::Ordering::Relaxed),
+        warmup_txs
+    );
     latencies.sort_unstable();
     Measured {
         txs: latencies.len(),
@@ -293,9 +317,9 @@ async fn bench(
         "Org1MSP",
     )
     .unwrap();
-    let rust = ServerProcess::start(
+    let mut rust = ServerProcess::start(
         "Rust asset-transfer",
-        |addr| rust_chaincode_command(asset_exe, addr, PACKAGE_ID),
+        |addr| rust_server_command(asset_exe, addr),
         START_DEADLINE,
     )
     .await;
@@ -305,16 +329,16 @@ async fn bench(
         START_DEADLINE,
     )
     .await;
-    let rust_bench = ServerProcess::start(
+    let mut rust_bench = ServerProcess::start(
         "Rust bench chaincode",
-        |addr| rust_chaincode_command(bench_exe, addr, PACKAGE_ID),
+        |addr| rust_server_command(bench_exe, addr),
         START_DEADLINE,
     )
     .await;
-    let rust_bench_mt = ServerProcess::start(
+    let mut rust_bench_mt = ServerProcess::start(
         "Rust bench chaincode, multi-thread runtime",
         |addr| {
-            let mut cmd = rust_chaincode_command(bench_exe, addr, PACKAGE_ID);
+            let mut cmd = rust_server_command(bench_exe, addr);
             cmd.env("BENCH_RUNTIME", "multi_thread");
             cmd
         },
@@ -462,4 +486,8 @@ async fn bench(
         rss(&rust_bench_mt)
     );
     println!("- Node asset-transfer: {}", rss(&node));
+    // SIGTERM: the servers shut down gracefully (and profilers get to write their output).
+    for server in [&mut rust, &mut rust_bench, &mut rust_bench_mt] {
+        server.terminate(Duration::from_secs(30)).await;
+    }
 }

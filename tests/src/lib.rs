@@ -266,6 +266,18 @@ impl ServerProcess {
         self.has_exited()
     }
 
+    /// Sends SIGTERM (with the `kill` command) and waits, at most `grace`, for the child to
+    /// exit; true if it did. (Dropping the process kills it with SIGKILL.)
+    pub async fn terminate(&mut self, grace: std::time::Duration) -> bool {
+        if self.has_exited() {
+            return true;
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+        self.wait_exit(grace).await
+    }
+
     /// Everything the child wrote to stdout and stderr so far.
     pub fn output(&self) -> String {
         std::fs::read(self.log.path())
