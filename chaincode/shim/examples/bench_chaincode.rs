@@ -72,11 +72,13 @@ fn main() -> ExitCode {
 }
 
 async fn serve() -> ExitCode {
+    // A level, not EnvFilter directives (see examples/asset_transfer/main.rs).
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(tracing_subscriber::filter::LevelFilter::WARN);
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+        .with_max_level(level)
         .with_writer(std::io::stderr)
         .init();
     let result = match chaincode() {
