@@ -365,9 +365,23 @@ async fn bench(
         START_DEADLINE,
     )
     .await;
-    eprintln!(
-        "measuring {duration:?} per row after {warmup:?} of warm-up; peer side: one connection, \
-         a current-thread runtime"
+    let cpus = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("Cpus_allowed_list:")
+                    .map(|v| v.trim().to_owned())
+            })
+        })
+        .unwrap_or_else(|| "?".into());
+    println!(
+        "{} rounds of {duration:?} per row (median reported) after {warmup:?} of warm-up; peer \
+         side: one connection, a current-thread runtime; CPUs allowed (all processes): {cpus} \
+         (online: {})",
+        rounds_per_row(),
+        std::fs::read_to_string("/sys/devices/system/cpu/online")
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_else(|_| "?".into())
     );
 
     // (a) TransferAsset: worker w moves asset-w between two owners of the same name length.
