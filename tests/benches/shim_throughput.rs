@@ -491,8 +491,9 @@ async fn bench(
                 .unwrap_or_else(|| "n/a".into())
         };
         format!(
-            "{} (now {}: {} anonymous, {} file)",
+            "{} = {} kB (now {}: {} anonymous, {} file)",
             mib("VmHWM"),
+            medledger_e2e::proc_status_kib(s.pid(), "VmHWM").map_or(0, |k| k * 1024 / 1000),
             mib("VmRSS"),
             mib("RssAnon"),
             mib("RssFile")
