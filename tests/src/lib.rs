@@ -1,4 +1,7 @@
-//! Helpers for MedLedger's cross-process tests: paths, and running the Node interop scripts.
+//! Helpers for MedLedger's cross-process tests: paths, running the Node interop scripts,
+//! building examples with the running cargo, and chaincode servers as child processes (free
+//! 127.0.0.1 port, readiness polled with a deadline, killed and reaped on drop, CPU time and
+//! peak RSS from `/proc`).
 
 use std::io::Write;
 use std::path::PathBuf;
