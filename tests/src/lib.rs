@@ -1,4 +1,7 @@
-//! Helpers for MedLedger's cross-process tests: paths, and running the Node interop scripts.
+//! Helpers for MedLedger's cross-process tests: paths, running the Node interop scripts,
+//! building examples with the running cargo, and chaincode servers as child processes (free
+//! 127.0.0.1 port, readiness polled with a deadline, killed and reaped on drop, CPU time and
+//! peak RSS from `/proc`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -264,6 +267,18 @@ impl ServerProcess {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         self.has_exited()
+    }
+
+    /// Sends SIGTERM (with the `kill` command) and waits, at most `grace`, for the child to
+    /// exit; true if it did. (Dropping the process kills it with SIGKILL.)
+    pub async fn terminate(&mut self, grace: std::time::Duration) -> bool {
+        if self.has_exited() {
+            return true;
+        }
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+        self.wait_exit(grace).await
     }
 
     /// Everything the child wrote to stdout and stderr so far.

@@ -6,8 +6,11 @@
 //! and the stream goes on; a panic in a transaction becomes a 500 response.
 
 use std::any::Any;
-use std::collections::{HashMap, HashSet};
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -20,7 +23,7 @@ use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tracing::{debug, error, warn};
 
 use crate::chaincode::{self, Chaincode};
-use crate::peer::{PeerFeatures, PeerRequests, tx_key};
+use crate::peer::{PeerFeatures, PeerRequests};
 use crate::stub::Stub;
 use crate::sync::lock;
 use crate::{Error, Result};
@@ -42,20 +45,81 @@ enum State {
 /// The peer as seen from a stream: sends requests, routes replies.
 struct StreamPeer {
     outbound: mpsc::Sender<ChaincodeMessage>,
-    /// The reply slot of each transaction's outstanding request.
-    pending: Mutex<Pending>,
-    /// Transactions executing now.
-    active: Mutex<HashSet<String>>,
-    /// Signalled when the last active transaction has sent its COMPLETED.
+    /// The transactions executing now, with the reply slot of each one's outstanding request.
+    txs: Mutex<Txs>,
+    /// Transactions started and not yet done sending COMPLETED.
+    active: AtomicUsize,
+    /// Signalled when the last running transaction has sent its COMPLETED.
     idle: Notify,
 }
 
 #[derive(Default)]
-struct Pending {
-    slots: HashMap<String, oneshot::Sender<ChaincodeMessage>>,
+struct Txs {
+    /// Running transactions; `Some` while a request of the transaction waits for its reply.
+    running: HashMap<TxKey, Option<oneshot::Sender<ChaincodeMessage>>>,
     /// The peer's side of the stream has ended: no reply will ever come.
     closed: bool,
 }
+
+/// A transaction's routing key: channel and txid (as Fabric's shims key them).
+#[derive(Debug)]
+struct TxKey {
+    channel_id: String,
+    txid: String,
+}
+
+/// A routing key borrowed from anywhere (a request's arguments, a reply message), so that
+/// lookups never allocate.
+trait TxKeyRef: Sync {
+    fn parts(&self) -> (&str, &str);
+}
+
+impl TxKeyRef for TxKey {
+    fn parts(&self) -> (&str, &str) {
+        (&self.channel_id, &self.txid)
+    }
+}
+
+impl TxKeyRef for (&str, &str) {
+    fn parts(&self) -> (&str, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> Borrow<dyn TxKeyRef + 'a> for TxKey {
+    fn borrow(&self) -> &(dyn TxKeyRef + 'a) {
+        self
+    }
+}
+
+impl Hash for dyn TxKeyRef + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // `str` hashing ends each string with a marker: ("ab", "c") and ("a", "bc") differ.
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for dyn TxKeyRef + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn TxKeyRef + '_ {}
+
+impl Hash for TxKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self as &dyn TxKeyRef).hash(state);
+    }
+}
+
+impl PartialEq for TxKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for TxKey {}
 
 impl PeerRequests for StreamPeer {
     fn request<'a>(
@@ -67,25 +131,31 @@ impl PeerRequests for StreamPeer {
     ) -> BoxFuture<'a, Result<Bytes>> {
         Box::pin(async move {
             let name = kind.as_str_name();
-            let key = tx_key(channel_id, txid);
+            let key: &dyn TxKeyRef = &(channel_id, txid);
             let reply_rx = loop {
                 let earlier = {
-                    let mut pending = lock(&self.pending);
-                    if pending.closed {
+                    let mut txs = lock(&self.txs);
+                    if txs.closed {
                         return Err(Error::StreamClosed(name));
                     }
-                    match pending.slots.get_mut(&key) {
+                    let Some(slot) = txs.running.get_mut(key) else {
+                        return Err(Error::Protocol(format!(
+                            "{name}: transaction {txid} on channel {channel_id:?} is not running \
+                             on this stream (it has completed)"
+                        )));
+                    };
+                    match slot {
                         None => {
                             let (tx, rx) = oneshot::channel();
-                            pending.slots.insert(key.clone(), tx);
+                            *slot = Some(tx);
                             break rx;
                         }
                         // An earlier request of this transaction was sent and then abandoned
                         // (its future dropped, e.g. by a timeout in the chaincode). The peer still
                         // owes its reply and takes one request at a time: wait for that reply.
-                        Some(slot) if slot.is_closed() => {
+                        Some(earlier) if earlier.is_closed() => {
                             let (tx, rx) = oneshot::channel();
-                            *slot = tx;
+                            *earlier = tx;
                             rx
                         }
                         Some(_) => {
@@ -102,7 +172,7 @@ impl PeerRequests for StreamPeer {
             // Until the request is handed to the stream, dropping this future (or failing to send)
             // must free the slot: no reply will come for a request never sent.
             let mut unsent = Unsent {
-                pending: &self.pending,
+                txs: &self.txs,
                 key: Some(key),
             };
             let msg = ChaincodeMessage {
@@ -134,14 +204,16 @@ impl PeerRequests for StreamPeer {
 
 /// Frees a transaction's reply slot unless disarmed (`key` taken) once the request is sent.
 struct Unsent<'a> {
-    pending: &'a Mutex<Pending>,
-    key: Option<String>,
+    txs: &'a Mutex<Txs>,
+    key: Option<&'a dyn TxKeyRef>,
 }
 
 impl Drop for Unsent<'_> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            lock(self.pending).slots.remove(&key);
+        if let Some(key) = self.key.take()
+            && let Some(slot) = lock(self.txs).running.get_mut(key)
+        {
+            *slot = None;
         }
     }
 }
@@ -149,8 +221,8 @@ impl Drop for Unsent<'_> {
 impl StreamPeer {
     /// Hands a RESPONSE/ERROR to the transaction waiting for it.
     fn route(&self, msg: ChaincodeMessage) {
-        let key = tx_key(&msg.channel_id, &msg.txid);
-        let slot = lock(&self.pending).slots.remove(&key);
+        let key: &dyn TxKeyRef = &(msg.channel_id.as_str(), msg.txid.as_str());
+        let slot = lock(&self.txs).running.get_mut(key).and_then(Option::take);
         match slot {
             Some(slot) => {
                 // The waiter may have gone (its request was abandoned): nothing to do.
@@ -171,14 +243,17 @@ impl StreamPeer {
     }
 
     fn is_idle(&self) -> bool {
-        lock(&self.active).is_empty()
+        self.active.load(Ordering::Acquire) == 0
     }
 
     /// The peer's side ended: fail every waiting and every future request.
     fn close(&self) {
-        let mut pending = lock(&self.pending);
-        pending.closed = true;
-        pending.slots.clear();
+        let mut txs = lock(&self.txs);
+        txs.closed = true;
+        // Dropping the senders wakes the waiting requests with "stream closed".
+        for slot in txs.running.values_mut() {
+            *slot = None;
+        }
     }
 }
 
@@ -254,8 +329,8 @@ where
 {
     let peer = Arc::new(StreamPeer {
         outbound,
-        pending: Mutex::new(Pending::default()),
-        active: Mutex::new(HashSet::new()),
+        txs: Mutex::new(Txs::default()),
+        active: AtomicUsize::new(0),
         idle: Notify::new(),
     });
     let register = ChaincodeMessage {
@@ -292,14 +367,18 @@ where
     let mut draining = false;
     let mut drain_signal = shutdown.clone();
     let mut force_signal = shutdown;
+    // Made once: building and dropping them for every message cost more than the message.
+    let forced = force_signal.reached(Phase::Forced);
+    let drain = drain_signal.reached(Phase::Draining);
+    tokio::pin!(forced, drain);
     loop {
         let item = tokio::select! {
             biased;
-            _ = force_signal.reached(Phase::Forced) => {
+            _ = &mut forced => {
                 debug!("shutdown: leaving the stream now");
                 return Ok(());
             }
-            _ = drain_signal.reached(Phase::Draining), if !draining => {
+            _ = &mut drain, if !draining => {
                 draining = true;
                 if peer.is_idle() {
                     return Ok(());
@@ -396,8 +475,21 @@ fn start_transaction<C: Chaincode>(
     msg: ChaincodeMessage,
     features: PeerFeatures,
 ) {
-    let key = tx_key(&msg.channel_id, &msg.txid);
-    if !lock(&peer.active).insert(key.clone()) {
+    let duplicate = {
+        let mut txs = lock(&peer.txs);
+        let key: &dyn TxKeyRef = &(msg.channel_id.as_str(), msg.txid.as_str());
+        if txs.running.contains_key(key) {
+            true
+        } else {
+            let key = TxKey {
+                channel_id: msg.channel_id.clone(),
+                txid: msg.txid.clone(),
+            };
+            txs.running.insert(key, None);
+            false
+        }
+    };
+    if duplicate {
         let text = format!(
             "transaction {} on channel {:?} is already executing; duplicate ignored",
             msg.txid, msg.channel_id
@@ -407,6 +499,7 @@ fn start_transaction<C: Chaincode>(
         tokio::spawn(async move { peer.send(reply).await });
         return;
     }
+    peer.active.fetch_add(1, Ordering::AcqRel);
     let chaincode = Arc::clone(chaincode);
     let peer = Arc::clone(peer);
     tokio::spawn(async move {
@@ -414,22 +507,24 @@ fn start_transaction<C: Chaincode>(
         let txid = msg.txid.clone();
         let requests: Arc<dyn PeerRequests> = peer.clone();
         let (response, event) = execute(&*chaincode, requests, msg, features).await;
+        // The transaction leaves the running set (its late requests fail from now on); the key's
+        // strings address COMPLETED.
+        let key = lock(&peer.txs)
+            .running
+            .remove_entry(&(channel_id.as_str(), txid.as_str()) as &dyn TxKeyRef)
+            .map(|(key, _)| key)
+            .unwrap_or(TxKey { channel_id, txid });
         let completed = ChaincodeMessage {
             r#type: Type::Completed as i32,
             payload: Bytes::from(response.encode_to_vec()),
-            txid,
-            channel_id,
+            txid: key.txid,
+            channel_id: key.channel_id,
             chaincode_event: event,
             ..Default::default()
         };
         peer.send(completed).await;
         // Only now: a draining server ends the stream once every COMPLETED is out.
-        let idle = {
-            let mut active = lock(&peer.active);
-            active.remove(&key);
-            active.is_empty()
-        };
-        if idle {
+        if peer.active.fetch_sub(1, Ordering::AcqRel) == 1 {
             peer.idle.notify_one();
         }
     });

@@ -79,13 +79,3 @@ pub trait PeerRequests: Send + Sync + 'static {
         payload: Bytes,
     ) -> BoxFuture<'a, Result<Bytes>>;
 }
-
-/// The routing key of a transaction: channel id and txid (Fabric's shims concatenate them; a NUL
-/// between them keeps `("ab", "c")` and `("a", "bc")` apart).
-pub(crate) fn tx_key(channel_id: &str, txid: &str) -> String {
-    let mut key = String::with_capacity(channel_id.len() + txid.len() + 1);
-    key.push_str(channel_id);
-    key.push('\0');
-    key.push_str(txid);
-    key
-}

@@ -46,8 +46,10 @@ struct Inner {
     txid: String,
     input: ChaincodeInput,
     signed_proposal: Option<SignedProposal>,
-    proposal: OnceLock<std::result::Result<ParsedProposal, String>>,
-    identity: OnceLock<std::result::Result<ClientIdentity, String>>,
+    /// Boxed, like `identity`: most transactions never decode them, and inline they would make
+    /// every stub a large allocation (more than 1 KiB, which costs glibc a consolidation).
+    proposal: OnceLock<Box<std::result::Result<ParsedProposal, String>>>,
+    identity: OnceLock<Box<std::result::Result<ClientIdentity, String>>>,
     peer: Arc<dyn PeerRequests>,
     features: PeerFeatures,
     /// Held for the duration of one request/reply exchange.
@@ -176,7 +178,8 @@ impl Stub {
             .ok_or(Error::NoProposal)?;
         self.inner
             .proposal
-            .get_or_init(|| ParsedProposal::parse(signed).map_err(|e| e.to_string()))
+            .get_or_init(|| Box::new(ParsedProposal::parse(signed).map_err(|e| e.to_string())))
+            .as_ref()
             .as_ref()
             .map_err(|e| Error::Proposal(e.clone()))
     }
@@ -221,7 +224,10 @@ impl Stub {
         let creator = self.creator()?;
         self.inner
             .identity
-            .get_or_init(|| ClientIdentity::from_serialized(creator).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                Box::new(ClientIdentity::from_serialized(creator).map_err(|e| e.to_string()))
+            })
+            .as_ref()
             .as_ref()
             .map_err(|e| Error::Proposal(format!("creator identity: {e}")))
     }

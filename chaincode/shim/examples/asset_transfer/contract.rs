@@ -85,6 +85,14 @@ impl NodeBuffer {
     }
 }
 
+/// The bytes as text, invalid UTF-8 replaced by U+FFFD (as Node's `Buffer.toString()` does).
+fn text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
 fn does_not_exist(id: &str) -> ContractError {
     ContractError::new(format!("The asset {id} does not exist"))
 }
@@ -140,7 +148,7 @@ pub async fn create_asset(
 /// The stored asset, as stored.
 pub async fn read_asset(ctx: Context, id: String) -> Result<String, ContractError> {
     match ctx.stub().get_state(&id).await? {
-        Some(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        Some(bytes) => Ok(text(&bytes)),
         None => Err(does_not_exist(&id)),
     }
 }
@@ -215,7 +223,7 @@ pub async fn get_all_assets(ctx: Context) -> Result<String, ContractError> {
     // Like the JavaScript, the iterator is not closed explicitly: the peer closes every
     // iterator when the transaction ends.
     while let Some(kv) = results.next().await? {
-        let text = String::from_utf8_lossy(&kv.value).into_owned();
+        let text = text(&kv.value);
         let record = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
         records.push(record);
     }

@@ -48,6 +48,7 @@ pub mod json;
 pub mod metadata;
 pub mod payload;
 mod router;
+mod sorted;
 
 pub use context::Context;
 pub use definition::{Contract, Info, Kind};
