@@ -17,7 +17,9 @@ pub enum Error {
     /// The peer's reply could not be decoded.
     #[error("cannot decode {what}: {source}")]
     Decode {
+        /// What was being decoded.
         what: &'static str,
+        /// The decoder's complaint.
         #[source]
         source: prost::DecodeError,
     },
@@ -52,17 +54,29 @@ pub enum Error {
     /// A network or file operation failed.
     #[error("{context}: {source}")]
     Io {
+        /// What was being done.
         context: String,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
     /// gRPC transport failure.
     #[error("gRPC transport: {0}")]
     Transport(String),
+    /// Something did not happen in time (a handshake, a transaction, a shutdown).
+    #[error("timed out after {after:?}: {what}")]
+    Timeout {
+        /// What was being waited for.
+        what: String,
+        /// How long it was waited for.
+        after: std::time::Duration,
+    },
     /// A value could not be converted to or from JSON.
     #[error("JSON {context}: {source}")]
     Json {
+        /// What was being converted.
         context: String,
+        /// The JSON error (with line and column).
         #[source]
         source: serde_json::Error,
     },
@@ -78,6 +92,16 @@ impl Error {
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let context = context.into();
         move |source| Error::Io { context, source }
+    }
+}
+
+impl From<tonic::Status> for Error {
+    fn from(status: tonic::Status) -> Self {
+        Error::Transport(format!(
+            "{} (gRPC status {:?})",
+            status.message(),
+            status.code()
+        ))
     }
 }
 

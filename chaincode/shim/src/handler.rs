@@ -16,7 +16,7 @@ use fabric_protos::protos::{ChaincodeId, ChaincodeInput, ChaincodeMessage, Respo
 use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, Stream, StreamExt};
 use prost::Message;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tracing::{debug, error, warn};
 
 use crate::chaincode::{self, Chaincode};
@@ -42,9 +42,18 @@ enum State {
 struct StreamPeer {
     outbound: mpsc::Sender<ChaincodeMessage>,
     /// The reply slot of each transaction's outstanding request.
-    pending: Mutex<HashMap<String, oneshot::Sender<ChaincodeMessage>>>,
+    pending: Mutex<Pending>,
     /// Transactions executing now.
     active: Mutex<HashSet<String>>,
+    /// Signalled when the last active transaction has sent its COMPLETED.
+    idle: Notify,
+}
+
+#[derive(Default)]
+struct Pending {
+    slots: HashMap<String, oneshot::Sender<ChaincodeMessage>>,
+    /// The peer's side of the stream has ended: no reply will ever come.
+    closed: bool,
 }
 
 impl PeerRequests for StreamPeer {
@@ -58,17 +67,43 @@ impl PeerRequests for StreamPeer {
         Box::pin(async move {
             let name = kind.as_str_name();
             let key = tx_key(channel_id, txid);
-            let (reply_tx, reply_rx) = oneshot::channel();
-            {
-                let mut pending = lock(&self.pending);
-                if pending.contains_key(&key) {
-                    return Err(Error::Protocol(format!(
-                        "{name}: another request of transaction {txid} is still waiting for its \
-                         reply (the peer allows one at a time)"
-                    )));
-                }
-                pending.insert(key.clone(), reply_tx);
-            }
+            let reply_rx = loop {
+                let earlier = {
+                    let mut pending = lock(&self.pending);
+                    if pending.closed {
+                        return Err(Error::StreamClosed(name));
+                    }
+                    match pending.slots.get_mut(&key) {
+                        None => {
+                            let (tx, rx) = oneshot::channel();
+                            pending.slots.insert(key.clone(), tx);
+                            break rx;
+                        }
+                        // An earlier request of this transaction was sent and then abandoned
+                        // (its future dropped, e.g. by a timeout in the chaincode). The peer still
+                        // owes its reply and takes one request at a time: wait for that reply.
+                        Some(slot) if slot.is_closed() => {
+                            let (tx, rx) = oneshot::channel();
+                            *slot = tx;
+                            rx
+                        }
+                        Some(_) => {
+                            return Err(Error::Protocol(format!(
+                                "{name}: another request of transaction {txid} is still waiting \
+                                 for its reply (the peer allows one at a time)"
+                            )));
+                        }
+                    }
+                };
+                // The reply to the abandoned request (dropped), or the stream ended: look again.
+                let _ = earlier.await;
+            };
+            // Until the request is handed to the stream, dropping this future (or failing to send)
+            // must free the slot: no reply will come for a request never sent.
+            let mut unsent = Unsent {
+                pending: &self.pending,
+                key: Some(key),
+            };
             let msg = ChaincodeMessage {
                 r#type: kind as i32,
                 payload,
@@ -77,9 +112,9 @@ impl PeerRequests for StreamPeer {
                 ..Default::default()
             };
             if self.outbound.send(msg).await.is_err() {
-                lock(&self.pending).remove(&key);
                 return Err(Error::StreamClosed(name));
             }
+            unsent.key = None;
             let reply = reply_rx.await.map_err(|_| Error::StreamClosed(name))?;
             match Type::try_from(reply.r#type) {
                 Ok(Type::Response) => Ok(reply.payload),
@@ -96,14 +131,28 @@ impl PeerRequests for StreamPeer {
     }
 }
 
+/// Frees a transaction's reply slot unless disarmed (`key` taken) once the request is sent.
+struct Unsent<'a> {
+    pending: &'a Mutex<Pending>,
+    key: Option<String>,
+}
+
+impl Drop for Unsent<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            lock(self.pending).slots.remove(&key);
+        }
+    }
+}
+
 impl StreamPeer {
     /// Hands a RESPONSE/ERROR to the transaction waiting for it.
     fn route(&self, msg: ChaincodeMessage) {
         let key = tx_key(&msg.channel_id, &msg.txid);
-        let slot = lock(&self.pending).remove(&key);
+        let slot = lock(&self.pending).slots.remove(&key);
         match slot {
             Some(slot) => {
-                // The waiter may have gone (its transaction was cancelled): nothing to do.
+                // The waiter may have gone (its request was abandoned): nothing to do.
                 let _ = slot.send(msg);
             }
             None => warn!(
@@ -119,18 +168,84 @@ impl StreamPeer {
             debug!("stream to the peer closed; message dropped");
         }
     }
+
+    fn is_idle(&self) -> bool {
+        lock(&self.active).is_empty()
+    }
+
+    /// The peer's side ended: fail every waiting and every future request.
+    fn close(&self) {
+        let mut pending = lock(&self.pending);
+        pending.closed = true;
+        pending.slots.clear();
+    }
+}
+
+/// What a stream handler is told when its server shuts down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Serving.
+    Running,
+    /// No new transactions; running ones finish, then the stream ends.
+    Draining,
+    /// End the stream now.
+    Forced,
+}
+
+/// Receives the shutdown [`Phase`] of a server.
+#[derive(Debug, Clone)]
+pub(crate) struct Shutdown(watch::Receiver<Phase>);
+
+impl Shutdown {
+    pub(crate) fn new(rx: watch::Receiver<Phase>) -> Self {
+        Shutdown(rx)
+    }
+
+    /// A signal that never fires.
+    pub(crate) fn never() -> Self {
+        let (_tx, rx) = watch::channel(Phase::Running);
+        Shutdown(rx)
+    }
+
+    /// Completes once the phase is at least `phase`; never if the sender is gone first.
+    pub(crate) async fn reached(&mut self, phase: Phase) {
+        let rank = |p: &Phase| *p as u8;
+        let wanted = rank(&phase);
+        if self.0.wait_for(|p| rank(p) >= wanted).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// Serves one peer stream until it ends: sends REGISTER with `package_id`, completes the
 /// handshake, and runs every transaction the peer sends. `outbound` carries messages to the peer.
 ///
 /// Returns `Ok` when the peer closes the stream, and an error for a protocol violation (after
-/// sending ERROR) or a transport failure.
+/// sending ERROR) or a transport failure. Transactions still running when the peer closes its
+/// side finish in their tasks and send COMPLETED while `outbound` is open; their ledger requests
+/// fail with [`Error::StreamClosed`].
 pub async fn serve_stream<C, S>(
+    chaincode: Arc<C>,
+    package_id: &str,
+    inbound: S,
+    outbound: mpsc::Sender<ChaincodeMessage>,
+) -> Result<()>
+where
+    C: Chaincode,
+    S: Stream<Item = std::result::Result<ChaincodeMessage, tonic::Status>> + Unpin + Send,
+{
+    serve_stream_until(chaincode, package_id, inbound, outbound, Shutdown::never()).await
+}
+
+/// [`serve_stream`] that also follows a server's shutdown: when draining, new transactions are
+/// refused with ERROR and the stream ends once the running ones have completed; when forced, it
+/// ends at once.
+pub(crate) async fn serve_stream_until<C, S>(
     chaincode: Arc<C>,
     package_id: &str,
     mut inbound: S,
     outbound: mpsc::Sender<ChaincodeMessage>,
+    shutdown: Shutdown,
 ) -> Result<()>
 where
     C: Chaincode,
@@ -138,8 +253,9 @@ where
 {
     let peer = Arc::new(StreamPeer {
         outbound,
-        pending: Mutex::new(HashMap::new()),
+        pending: Mutex::new(Pending::default()),
         active: Mutex::new(HashSet::new()),
+        idle: Notify::new(),
     });
     let register = ChaincodeMessage {
         r#type: Type::Register as i32,
@@ -154,20 +270,52 @@ where
     };
     peer.send(register).await;
 
-    let result = run(&chaincode, &peer, &mut inbound).await;
+    let result = run(&chaincode, &peer, &mut inbound, shutdown).await;
     // Wake every transaction still waiting for a reply: the stream is gone.
-    lock(&peer.pending).clear();
+    peer.close();
     result
 }
 
-async fn run<C, S>(chaincode: &Arc<C>, peer: &Arc<StreamPeer>, inbound: &mut S) -> Result<()>
+async fn run<C, S>(
+    chaincode: &Arc<C>,
+    peer: &Arc<StreamPeer>,
+    inbound: &mut S,
+    shutdown: Shutdown,
+) -> Result<()>
 where
     C: Chaincode,
     S: Stream<Item = std::result::Result<ChaincodeMessage, tonic::Status>> + Unpin + Send,
 {
     let mut state = State::Created;
     let mut features = PeerFeatures::default();
-    while let Some(item) = inbound.next().await {
+    let mut draining = false;
+    let mut drain_signal = shutdown.clone();
+    let mut force_signal = shutdown;
+    loop {
+        let item = tokio::select! {
+            biased;
+            _ = force_signal.reached(Phase::Forced) => {
+                debug!("shutdown: leaving the stream now");
+                return Ok(());
+            }
+            _ = drain_signal.reached(Phase::Draining), if !draining => {
+                draining = true;
+                if peer.is_idle() {
+                    return Ok(());
+                }
+                debug!("shutdown: waiting for the running transactions");
+                continue;
+            }
+            _ = peer.idle.notified(), if draining => {
+                if peer.is_idle() {
+                    debug!("shutdown: every transaction has completed");
+                    return Ok(());
+                }
+                continue;
+            }
+            item = inbound.next() => item,
+        };
+        let Some(item) = item else { break };
         let msg = match item {
             Ok(msg) => msg,
             Err(status) => {
@@ -197,6 +345,12 @@ where
                 state = State::Ready;
             }
             (State::Ready, Ok(Type::Ready)) => debug!("second READY ignored"),
+            (State::Ready, Ok(Type::Transaction | Type::Init)) if draining => {
+                let text = "the chaincode server is shutting down; transaction refused";
+                warn!(txid = %msg.txid, "{text}");
+                peer.send(error_message(text, &msg.txid, &msg.channel_id))
+                    .await;
+            }
             (State::Ready, Ok(Type::Transaction | Type::Init)) => {
                 start_transaction(chaincode, peer, msg, features);
             }
@@ -259,7 +413,6 @@ fn start_transaction<C: Chaincode>(
         let txid = msg.txid.clone();
         let requests: Arc<dyn PeerRequests> = peer.clone();
         let (response, event) = execute(&*chaincode, requests, msg, features).await;
-        lock(&peer.active).remove(&key);
         let completed = ChaincodeMessage {
             r#type: Type::Completed as i32,
             payload: Bytes::from(response.encode_to_vec()),
@@ -269,6 +422,15 @@ fn start_transaction<C: Chaincode>(
             ..Default::default()
         };
         peer.send(completed).await;
+        // Only now: a draining server ends the stream once every COMPLETED is out.
+        let idle = {
+            let mut active = lock(&peer.active);
+            active.remove(&key);
+            active.is_empty()
+        };
+        if idle {
+            peer.idle.notify_one();
+        }
     });
 }
 

@@ -1,4 +1,5 @@
-//! The asset-transfer-basic chaincode as a chaincode-as-a-service server.
+//! The asset-transfer-basic chaincode, served as Fabric expects: as a chaincode server (CCaaS)
+//! or in classic mode, with TLS and mutual TLS when configured (see chaincode/shim/README.md).
 //!
 //! ```text
 //! CHAINCODE_SERVER_ADDRESS=0.0.0.0:9999 CHAINCODE_ID=basic_1.0:<hash> \
@@ -6,34 +7,33 @@
 //! ```
 //!
 //! The peer dials `CHAINCODE_SERVER_ADDRESS` (the `address` of the package's
-//! `connection.json`); `CHAINCODE_ID` is the installed package id. Plain gRPC: put TLS in front
-//! or wait for `fabric_chaincode::run`, which adds it.
+//! `connection.json`); `CHAINCODE_ID` is the installed package id.
 
 mod contract;
 
-use std::sync::Arc;
-
-use fabric_chaincode::ConnectService;
+use std::process::ExitCode;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let address = std::env::var("CHAINCODE_SERVER_ADDRESS").map_err(|_| {
-        "set CHAINCODE_SERVER_ADDRESS to the host:port to listen on (the address in \
-         connection.json)"
-    })?;
-    let package_id = std::env::var("CHAINCODE_ID")
-        .map_err(|_| "set CHAINCODE_ID to the installed package id (label:hash)")?;
-    let listen = tokio::net::lookup_host(&address)
-        .await
-        .map_err(|e| format!("CHAINCODE_SERVER_ADDRESS {address:?}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("CHAINCODE_SERVER_ADDRESS {address:?} resolves to no address"))?;
-
-    let chaincode = Arc::new(contract::chaincode()?);
-    eprintln!("asset-transfer-basic: serving package {package_id} on {listen}");
-    tonic::transport::Server::builder()
-        .add_service(ConnectService::new(chaincode, package_id).into_server())
-        .serve(listen)
-        .await?;
-    Ok(())
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let chaincode = match contract::chaincode() {
+        Ok(cc) => cc,
+        Err(e) => {
+            eprintln!("asset-transfer: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match fabric_chaincode::run(chaincode).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("asset-transfer: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
