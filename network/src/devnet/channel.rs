@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::topology::{ChaincodeDef, Topology};
 use bytes::Bytes;
 use fabric_protos::common::{
-    Config, ConfigGroup, ImplicitMetaPolicy, PolicyType, SignaturePolicyEnvelope,
+    Config, ConfigGroup, ImplicitMetaPolicy, SignaturePolicyEnvelope, policy::PolicyType,
 };
 use fabric_protos::protos::collection_config::Payload as CollPayload;
 use fabric_protos::protos::{
@@ -385,6 +385,48 @@ impl ChannelContext {
                     .collect();
                 evaluate_implicit_meta(meta, &outcomes).unwrap_or(false)
             }
+        }
+    }
+
+    /// Checks `signers` against the channel policy at `path` the way Fabric's policy manager
+    /// reports it: `Err` carries Fabric's text (`implicit policy evaluation failed - 0
+    /// sub-policies were satisfied, but this policy requires 1 of the 'Writers' sub-policies to
+    /// be satisfied`).
+    pub fn check_policy(
+        &self,
+        path: &str,
+        signers: &[VerifiedSigner],
+    ) -> std::result::Result<(), String> {
+        let rest = path.strip_prefix("/Channel/Application/").unwrap_or_default();
+        if let Some(meta) = self.application_policies.get(rest) {
+            let outcomes: Vec<bool> = self
+                .orgs
+                .values()
+                .filter(|o| o.application)
+                .map(|o| {
+                    o.policies
+                        .get(&meta.sub_policy)
+                        .is_some_and(|env| self.satisfies_signature(env, signers))
+                })
+                .collect();
+            let satisfied = outcomes.iter().filter(|b| **b).count();
+            let rule = fabric_protos::common::implicit_meta_policy::Rule::try_from(meta.rule)
+                .unwrap_or(fabric_protos::common::implicit_meta_policy::Rule::Any);
+            let required =
+                fabric_sdk::policy::eval::implicit_meta_threshold(rule, outcomes.len());
+            if satisfied >= required {
+                return Ok(());
+            }
+            return Err(format!(
+                "implicit policy evaluation failed - {satisfied} sub-policies were satisfied, but \
+                 this policy requires {required} of the '{}' sub-policies to be satisfied",
+                meta.sub_policy
+            ));
+        }
+        if self.satisfies_reference(path, signers) {
+            Ok(())
+        } else {
+            Err("signature set did not satisfy policy".into())
         }
     }
 

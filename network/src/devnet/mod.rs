@@ -15,12 +15,16 @@
 //! | [`envelope`] | reading envelope headers without re-encoding |
 
 pub mod acl;
+pub mod chaincode;
+pub mod channel;
 pub mod committer;
 pub mod deliver;
 pub mod envelope;
 pub mod genesis;
 pub mod ledger;
 pub mod orderer;
+pub mod package;
+pub mod state;
 pub mod store;
 pub mod tls;
 
