@@ -21,6 +21,7 @@ pub mod committer;
 pub mod deliver;
 pub mod endorser;
 pub mod envelope;
+pub mod gateway;
 pub mod genesis;
 pub mod ledger;
 pub mod orderer;
@@ -29,6 +30,7 @@ pub mod policies;
 pub mod state;
 pub mod store;
 pub mod tls;
+pub mod validator;
 
 pub use acl::{
     AccessControl, ChannelPolicy, MspAccessControl, Requester, SignedData, check_broadcast,
