@@ -24,6 +24,7 @@ pub mod envelope;
 pub mod gateway;
 pub mod genesis;
 pub mod ledger;
+pub mod network;
 pub mod orderer;
 pub mod package;
 pub mod policies;
@@ -38,5 +39,6 @@ pub use acl::{
 pub use committer::{AcceptAll, Committer, Pipeline};
 pub use deliver::{DeliverConfig, DeliverService};
 pub use ledger::Ledger;
+pub use network::{ConnectionProfile, Devnet, DevnetPeer};
 pub use orderer::{BatchConfig, OrdererHandle, build_block};
 pub use store::{BlockUpdates, Store};
