@@ -191,34 +191,34 @@ impl Validator {
         .iter()
         .any(|t| *t as i32 == chdr.r#type);
         if !known_type || chdr.epoch != 0 || shdr.nonce.is_empty() || shdr.creator.is_empty() {
-            return reject(Code::BadCommonHeader, "", ts);
+            return reject(Code::BadCommonHeader, &chdr.tx_id, ts);
         }
         if self
             .channel
             .verify(&shdr.creator, &env.payload, &env.signature, Validity::IgnoringExpiry)
             .is_err()
         {
-            return reject(Code::BadCreatorSignature, "", ts);
+            return reject(Code::BadCreatorSignature, &chdr.tx_id, ts);
         }
         if chdr.r#type == HeaderType::Config as i32 {
-            return reject(Code::InvalidConfigTransaction, "", ts);
+            return reject(Code::InvalidConfigTransaction, &chdr.tx_id, ts);
         }
         if chdr.r#type != HeaderType::EndorserTransaction as i32 {
-            return reject(Code::UnsupportedTxPayload, "", ts);
+            return reject(Code::UnsupportedTxPayload, &chdr.tx_id, ts);
         }
         if chdr.tx_id != compute_txid(&shdr.nonce, &shdr.creator) {
-            return reject(Code::BadProposalTxid, "", ts);
+            return reject(Code::BadProposalTxid, &chdr.tx_id, ts);
         }
         let Some((cap, action_header)) = endorser_transaction(&payload, &header.channel_header)
         else {
-            return reject(Code::InvalidEndorserTransaction, "", ts);
+            return reject(Code::InvalidEndorserTransaction, &chdr.tx_id, ts);
         };
         let txid = chdr.tx_id.clone();
         if chdr.channel_id != self.channel.id() {
-            return reject(Code::TargetChainNotFound, "", ts);
+            return reject(Code::TargetChainNotFound, &txid, ts);
         }
         if state.transaction(&txid)?.is_some() {
-            return reject(Code::DuplicateTxid, "", ts);
+            return reject(Code::DuplicateTxid, &txid, ts);
         }
         let _ = action_header;
         // Dispatch: what the transaction invoked and wrote.
