@@ -112,6 +112,10 @@ async fn serve<C: Chaincode>(package_id: &str, chaincode: C) -> String {
 }
 
 async fn start() -> Net {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let basic = serve(BASIC_ID, contract::chaincode().unwrap()).await;
     let kv = serve(KV_ID, Kv).await;
     let mut topology = Topology::medical_default();
@@ -772,7 +776,10 @@ fn expired_identity(net: &Net) -> SigningIdentity {
     dn.push(DnType::StateOrProvinceName, pv("Seoul"));
     dn.push(DnType::LocalityName, pv("Seoul"));
     dn.push(DnType::OrganizationalUnitName, pv("client"));
-    dn.push(DnType::CommonName, pv("Expired@seoulmedical.example.com"));
+    dn.push(
+        DnType::CommonName,
+        DnValue::Utf8String("Expired@seoulmedical.example.com".into()),
+    );
     params.distinguished_name = dn;
     params.is_ca = IsCa::ExplicitNoCa;
     let now = time::OffsetDateTime::now_utc();

@@ -466,6 +466,7 @@ impl EndorserService {
             depth: 0,
         });
         let outcome = run_chaincode(&exec, &def, &up.input).await;
+        tracing::debug!(%txid, ok = outcome.is_ok(), "chaincode execution ended");
         drop(exec);
         let (response, event) = match outcome {
             Ok(r) => r,
@@ -691,6 +692,7 @@ async fn execute_message(
 ) -> std::result::Result<ChaincodeMessage, String> {
     let sim = exec.sim.clone();
     let info = def.info();
+    tracing::debug!(chaincode = %def.name, txid = %exec.txid, depth = exec.depth, "checking the invocation");
     tokio::task::spawn_blocking(move || lock(&sim).check_invocation(&info))
         .await
         .map_err(|e| e.to_string())?
@@ -700,6 +702,7 @@ async fn execute_message(
         .chaincodes
         .connection(&endorser.peer.link, &def.name)
         .await?;
+    tracing::debug!(peer = %endorser.peer.name, chaincode = %def.name, txid = %exec.txid, depth = exec.depth, "executing chaincode");
     let kind = if input.is_init {
         ExecuteKind::Init
     } else {
@@ -734,6 +737,7 @@ impl RequestHandler for SimHandler {
     fn handle(&self, request: ChaincodeRequest) -> impl Future<Output = Reply> + Send {
         let exec = self.0.clone();
         async move {
+            tracing::trace!(txid = %exec.txid, depth = exec.depth, kind = request.kind.as_str_name(), "chaincode request");
             if request.kind == Type::InvokeChaincode {
                 return invoke_chaincode(exec, request.payload).await;
             }
@@ -788,6 +792,7 @@ fn invoke_chaincode(
             ));
         };
         let input = spec.input.unwrap_or_default();
+        tracing::debug!(txid = %exec.txid, callee = %def.name, "chaincode-to-chaincode call");
         let previous = lock(&exec.sim).switch_namespace(&def.name, def.collections.clone());
         let callee = Arc::new(ExecCtx {
             sim: exec.sim.clone(),
@@ -798,6 +803,7 @@ fn invoke_chaincode(
             depth: exec.depth + 1,
         });
         let result = execute_message(&callee, &def, &input).await;
+        tracing::debug!(txid = %exec.txid, callee = %def.name, ok = result.is_ok(), "chaincode-to-chaincode call finished");
         drop(callee);
         lock(&exec.sim).switch_namespace(previous.0, previous.1);
         match result {

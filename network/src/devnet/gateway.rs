@@ -51,7 +51,7 @@ use fabric_sdk::tx::{ParsedProposal, UnsignedTransaction};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response};
 
@@ -69,8 +69,8 @@ pub struct OrderingEndpoint {
     pub address: String,
     /// Its MSP ID (error details).
     pub msp_id: String,
-    /// Envelopes go here.
-    pub handle: OrdererHandle,
+    /// Envelopes go here; `None` once the devnet is shutting down.
+    pub handle: Arc<std::sync::Mutex<Option<OrdererHandle>>>,
     /// `BatchSize.AbsoluteMaxBytes`.
     pub absolute_max_bytes: u32,
 }
@@ -90,6 +90,7 @@ struct Inner {
     ledger: Ledger,
     orderer: OrderingEndpoint,
     timeout: Duration,
+    stop: Option<watch::Receiver<bool>>,
 }
 
 impl std::fmt::Debug for GatewayService {
@@ -203,6 +204,25 @@ fn unix_now() -> i64 {
     fabric_sdk::identity::msp::unix_now()
 }
 
+impl OrderingEndpoint {
+    /// The ordering handle, unless the devnet is shutting down.
+    fn handle(&self) -> Option<OrdererHandle> {
+        self.handle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Drops the ordering handle: broadcasts fail with UNAVAILABLE from now on, and the
+    /// ordering task can finish.
+    pub fn close(&self) {
+        self.handle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+    }
+}
+
 impl GatewayService {
     /// The gateway of `local`, over every peer of the devnet (`peers` includes `local`).
     pub fn new(
@@ -220,8 +240,17 @@ impl GatewayService {
                 ledger,
                 orderer,
                 timeout: ENDORSEMENT_TIMEOUT,
+                stop: None,
             }),
         }
+    }
+
+    /// Ends chaincode event streams (UNAVAILABLE) when `stop` turns true.
+    pub fn with_shutdown(mut self, stop: watch::Receiver<bool>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.stop = Some(stop);
+        }
+        self
     }
 
     /// The tonic service, with Fabric's 100 MiB message limits.
@@ -691,7 +720,18 @@ impl GatewayService {
                 &[],
             ));
         }
-        match o.handle.broadcast(bytes).await {
+        let Some(handle) = o.handle() else {
+            return Err(rpc_error(
+                Code::Unavailable,
+                "no orderers could successfully process transaction",
+                &[ErrorDetail {
+                    address: o.address.clone(),
+                    msp_id: o.msp_id.clone(),
+                    message: "the ordering service is shutting down".into(),
+                }],
+            ));
+        };
+        match handle.broadcast(bytes).await {
             Ok(()) => Ok(SubmitResponse {}),
             Err(Error::Broadcast { status, reason }) if (400..500).contains(&(status as i32)) => {
                 Err(rpc_error(
@@ -898,6 +938,7 @@ impl GatewayService {
             request.chaincode_id,
             request.after_transaction_id,
             tx,
+            self.inner.stop.clone(),
         ));
         Ok(ReceiverStream::new(rx))
     }
@@ -910,12 +951,26 @@ async fn stream_events(
     chaincode: String,
     after: String,
     tx: mpsc::Sender<GResult<ChaincodeEventsResponse>>,
+    stop: Option<watch::Receiver<bool>>,
 ) {
     let mut passed = after.is_empty();
     let mut number = start;
+    let stopping = async move {
+        match stop {
+            Some(mut s) => {
+                let _ = s.wait_for(|v| *v).await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(stopping);
     loop {
         tokio::select! {
             _ = tx.closed() => return,
+            () = &mut stopping => {
+                let _ = tx.send(Err(tonic::Status::unavailable("the peer is shutting down"))).await;
+                return;
+            }
             r = ledger.wait_for_block(number) => if r.is_err() {
                 let _ = tx.send(Err(tonic::Status::aborted("the ledger has stopped"))).await;
                 return;

@@ -109,6 +109,7 @@ pub struct Devnet {
     chaincodes: Arc<ChaincodeSupport>,
     servers: Vec<JoinHandle<std::result::Result<(), tonic::transport::Error>>>,
     stop: watch::Sender<bool>,
+    ordering: OrderingEndpoint,
     resumed: bool,
 }
 
@@ -120,6 +121,9 @@ impl std::fmt::Debug for Devnet {
             .finish_non_exhaustive()
     }
 }
+
+/// How long shutdown waits for clients to close their connections.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The topology file kept in the data directory.
 pub const TOPOLOGY_FILE: &str = "topology.toml";
@@ -246,7 +250,7 @@ impl Devnet {
         let ordering = OrderingEndpoint {
             address: orderer_address(&topology),
             msp_id: topology.orderer_org.msp_id.clone(),
-            handle: pipeline.orderer(),
+            handle: Arc::new(std::sync::Mutex::new(Some(pipeline.orderer()))),
             absolute_max_bytes: topology.block_cutting.absolute_max_bytes,
         };
 
@@ -259,7 +263,8 @@ impl Devnet {
                 endorsers.clone(),
                 ledger.clone(),
                 ordering.clone(),
-            );
+            )
+            .with_shutdown(stop_rx.clone());
             let mut deliver_config = DeliverConfig::new(channel.id());
             deliver_config.mutual_tls = settings.tls && settings.mutual_tls;
             let deliver = DeliverService::new(ledger.clone(), acl.clone(), deliver_config);
@@ -295,6 +300,7 @@ impl Devnet {
             chaincodes,
             servers,
             stop,
+            ordering,
             resumed,
         };
         devnet.write_profiles()?;
@@ -419,14 +425,22 @@ impl Devnet {
             chaincodes,
             servers,
             stop,
+            ordering,
             ..
         } = self;
         stop.send_replace(true);
-        for s in servers {
-            match s.await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!(error = %e, "peer endpoint ended with an error"),
-                Err(e) => tracing::warn!(error = %e, "peer endpoint task failed"),
+        ordering.close();
+        for mut s in servers {
+            // Graceful first; clients holding streams open (chaincode events, deliver) are cut
+            // after the grace period.
+            match tokio::time::timeout(SHUTDOWN_GRACE, &mut s).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => tracing::warn!(error = %e, "peer endpoint ended with an error"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "peer endpoint task failed"),
+                Err(_) => {
+                    s.abort();
+                    let _ = s.await;
+                }
             }
         }
         let result = pipeline.shutdown().await;
