@@ -72,7 +72,10 @@ impl Chaincode for Kv {
                     stub.put_private_data(&arg(0), &arg(1), value).await?;
                     Ok(Bytes::new())
                 }
-                "getPrivate" => Ok(stub.get_private_data(&arg(0), &arg(1)).await?.unwrap_or_default()),
+                "getPrivate" => Ok(stub
+                    .get_private_data(&arg(0), &arg(1))
+                    .await?
+                    .unwrap_or_default()),
                 "call" => {
                     let rest: Vec<String> = args.iter().skip(1).cloned().collect();
                     let resp = stub.invoke_chaincode(&arg(0), &rest, "").await?;
@@ -487,7 +490,8 @@ async fn gateway_end_to_end() {
     let mut p = proposal(&ch, &doctor, "basic", &["ReadAsset", "asset1"], &[]);
     let other = net.identity("Nurse1@seoulmedical.example.com");
     p.signed.signature = other.sign(&p.signed.proposal_bytes).unwrap().into();
-    let denied = format!("error validating proposal: access denied: channel [{ch}] creator org [{SMC}]");
+    let denied =
+        format!("error validating proposal: access denied: channel [{ch}] creator org [{SMC}]");
     assert_status(
         &smc.evaluate(&p).await.unwrap_err(),
         Code::FailedPrecondition,
@@ -694,9 +698,14 @@ async fn events_key_level_private_data_and_cc2cc() {
         smc.submit_tx(&doctor, &p, &[]).await.unwrap().0,
         TxValidationCode::Valid
     );
-    let p = proposal(&ch, &doctor, "kv", &["call", "basic", "ReadAsset", "asset3"], &[]);
-    let json: serde_json::Value =
-        serde_json::from_slice(&smc.evaluate(&p).await.unwrap()).unwrap();
+    let p = proposal(
+        &ch,
+        &doctor,
+        "kv",
+        &["call", "basic", "ReadAsset", "asset3"],
+        &[],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&smc.evaluate(&p).await.unwrap()).unwrap();
     assert_eq!(json["ID"], "asset3");
 
     net.devnet.shutdown().await.unwrap();
@@ -710,11 +719,13 @@ async fn expired_and_foreign_certificates() {
 
     // A certificate from another CA with the same MSP ID.
     let other_dir = tempfile::tempdir().unwrap();
-    let other = medledger_network::generate(&Topology::medical_default(), other_dir.path()).unwrap();
+    let other =
+        medledger_network::generate(&Topology::medical_default(), other_dir.path()).unwrap();
     let foreign_id = other.identity("Doctor1@seoulmedical.example.com").unwrap();
     let foreign = SigningIdentity::from_msp_dir(&foreign_id.msp_dir, SMC).unwrap();
     let p = proposal(&ch, &foreign, "basic", &["ReadAsset", "asset1"], &[]);
-    let denied = format!("error validating proposal: access denied: channel [{ch}] creator org [{SMC}]");
+    let denied =
+        format!("error validating proposal: access denied: channel [{ch}] creator org [{SMC}]");
     assert_status(
         &smc.evaluate(&p).await.unwrap_err(),
         Code::FailedPrecondition,
@@ -742,9 +753,12 @@ async fn expired_and_foreign_certificates() {
     );
     let d = details(&e);
     assert_eq!(d[0].message, "proposal client identity expired");
-    assert!(d[1..]
-        .iter()
-        .all(|d| d.message == "rpc error: code = Unknown desc = proposal client identity expired"));
+    assert!(
+        d[1..]
+            .iter()
+            .all(|d| d.message
+                == "rpc error: code = Unknown desc = proposal client identity expired")
+    );
 
     net.devnet.shutdown().await.unwrap();
 }

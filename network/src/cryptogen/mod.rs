@@ -88,6 +88,29 @@ pub fn generate_with(
     }
 }
 
+/// One organisation as [`load`] walks it: top directory, name, MSP ID, domain, type, nodes,
+/// users.
+type LoadSection<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    OrgType,
+    Vec<(&'a Node, IdentityKind)>,
+    &'a [User],
+);
+
+/// One identity as [`load`] finds it: directory, full name, short name, kind, role, TLS file
+/// stem.
+type LoadEntry = (
+    PathBuf,
+    String,
+    String,
+    IdentityKind,
+    Option<crate::topology::Role>,
+    &'static str,
+);
+
 /// The summary of crypto material generated earlier for `topology` into `out_dir` (for a devnet
 /// that resumes): the same paths [`generate`] reports, each checked to exist.
 pub fn load(topology: &Topology, out_dir: impl AsRef<Path>) -> Result<CryptoSummary> {
@@ -108,16 +131,18 @@ pub fn load(topology: &Topology, out_dir: impl AsRef<Path>) -> Result<CryptoSumm
         }
     };
     let o = &topology.orderer_org;
-    let mut sections: Vec<(&str, &str, &str, &str, OrgType, Vec<(&Node, IdentityKind)>, &[User])> =
-        vec![(
-            "ordererOrganizations",
-            &o.name,
-            &o.msp_id,
-            &o.domain,
-            OrgType::Orderer,
-            o.orderers.iter().map(|n| (n, IdentityKind::Orderer)).collect(),
-            &o.users,
-        )];
+    let mut sections: Vec<LoadSection<'_>> = vec![(
+        "ordererOrganizations",
+        &o.name,
+        &o.msp_id,
+        &o.domain,
+        OrgType::Orderer,
+        o.orderers
+            .iter()
+            .map(|n| (n, IdentityKind::Orderer))
+            .collect(),
+        &o.users,
+    )];
     for org in &topology.orgs {
         sections.push((
             "peerOrganizations",
@@ -143,12 +168,22 @@ pub fn load(topology: &Topology, out_dir: impl AsRef<Path>) -> Result<CryptoSumm
             tlsca_key: check(dir.join("tlsca").join("priv_sk"))?,
             dir: dir.clone(),
         });
-        let mut entries: Vec<(PathBuf, String, String, IdentityKind, Option<crate::topology::Role>, &str)> =
-            Vec::new();
+        let mut entries: Vec<LoadEntry> = Vec::new();
         for (node, kind) in nodes {
             let host = format!("{}.{domain}", node.name);
-            let sub = if kind == IdentityKind::Orderer { "orderers" } else { "peers" };
-            entries.push((dir.join(sub).join(&host), host, node.name.clone(), kind, None, "server"));
+            let sub = if kind == IdentityKind::Orderer {
+                "orderers"
+            } else {
+                "peers"
+            };
+            entries.push((
+                dir.join(sub).join(&host),
+                host,
+                node.name.clone(),
+                kind,
+                None,
+                "server",
+            ));
         }
         for user in users {
             let full = format!("{}@{domain}", user.name);
@@ -156,7 +191,14 @@ pub fn load(topology: &Topology, out_dir: impl AsRef<Path>) -> Result<CryptoSumm
                 UserType::Admin => IdentityKind::Admin,
                 UserType::Client => IdentityKind::Client,
             };
-            entries.push((dir.join("users").join(&full), full, user.name.clone(), kind, user.role, "client"));
+            entries.push((
+                dir.join("users").join(&full),
+                full,
+                user.name.clone(),
+                kind,
+                user.role,
+                "client",
+            ));
         }
         for (idir, cn, short, kind, role, stem) in entries {
             let msp_dir = idir.join("msp");

@@ -117,6 +117,9 @@ pub struct PeerLink {
     pub tls_identity: Option<(Vec<u8>, Vec<u8>)>,
 }
 
+/// One connection slot per (peer, chaincode).
+type SlotMap = HashMap<(String, String), Arc<tokio::sync::Mutex<Slot>>>;
+
 #[derive(Default)]
 struct Slot {
     conn: Option<ChaincodeConnection>,
@@ -129,7 +132,7 @@ pub struct ChaincodeSupport {
     features: PeerFeatures,
     startup_timeout: Duration,
     execute_timeout: Duration,
-    slots: Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<Slot>>>>,
+    slots: Mutex<SlotMap>,
 }
 
 impl std::fmt::Debug for ChaincodeSupport {
@@ -227,18 +230,21 @@ impl ChaincodeSupport {
             return Ok(conn.clone());
         }
         slot.conn = None;
-        let launch_error =
-            |reason: String| format!("could not launch chaincode {}: {reason}", endpoint.package_id);
+        let launch_error = |reason: String| {
+            format!(
+                "could not launch chaincode {}: {reason}",
+                endpoint.package_id
+            )
+        };
         let tls = self
             .client_tls(endpoint, peer)
             .map_err(|e| launch_error(e.to_string()))?;
         let conn = match &endpoint.target {
-            ChaincodeTarget::Address(address) => {
-                self.dialer(address, endpoint, tls)
-                    .connect()
-                    .await
-                    .map_err(|e| launch_error(e.to_string()))?
-            }
+            ChaincodeTarget::Address(address) => self
+                .dialer(address, endpoint, tls)
+                .connect()
+                .await
+                .map_err(|e| launch_error(e.to_string()))?,
             ChaincodeTarget::Command(argv) => {
                 if let Some(child) = slot.child.as_mut()
                     && matches!(child.try_wait(), Ok(None))

@@ -68,11 +68,13 @@ impl ChaincodeDefinition {
     /// The definition of a topology chaincode with its package id.
     pub fn from_topology(def: &ChaincodeDef, package_id: impl Into<String>) -> Result<Self> {
         let endorsement_policy = match &def.endorsement_policy {
-            Some(p) => p.parse::<EndorsementPolicy>().map_err(|e| Error::Topology {
-                origin: "topology".to_owned(),
-                key: format!("chaincodes[{}].endorsement_policy", def.name),
-                message: e.to_string(),
-            })?,
+            Some(p) => p
+                .parse::<EndorsementPolicy>()
+                .map_err(|e| Error::Topology {
+                    origin: "topology".to_owned(),
+                    key: format!("chaincodes[{}].endorsement_policy", def.name),
+                    message: e.to_string(),
+                })?,
             None => EndorsementPolicy::default(),
         };
         Ok(ChaincodeDefinition {
@@ -96,10 +98,13 @@ impl ChaincodeDefinition {
 
     /// An explicit collection by name.
     pub fn collection(&self, name: &str) -> Option<&StaticCollectionConfig> {
-        self.collections.config.iter().find_map(|c| match &c.payload {
-            Some(CollPayload::StaticCollectionConfig(s)) if s.name == name => Some(s),
-            _ => None,
-        })
+        self.collections
+            .config
+            .iter()
+            .find_map(|c| match &c.payload {
+                Some(CollPayload::StaticCollectionConfig(s)) if s.name == name => Some(s),
+                _ => None,
+            })
     }
 }
 
@@ -174,7 +179,10 @@ impl ChannelContext {
             id: channel_id.into(),
             orgs,
             application_policies,
-            chaincodes: chaincodes.into_iter().map(|c| (c.name.clone(), c)).collect(),
+            chaincodes: chaincodes
+                .into_iter()
+                .map(|c| (c.name.clone(), c))
+                .collect(),
             members: Arc::new(members),
             purge,
         })
@@ -293,9 +301,7 @@ impl ChannelContext {
             Validity::At(t) => t,
             Validity::IgnoringExpiry => identity.certificate().not_before().saturating_add(1),
         };
-        org.msp
-            .validate(&identity, now)
-            .map_err(|e| e.to_string())
+        org.msp.validate(&identity, now).map_err(|e| e.to_string())
     }
 
     /// Validates `serialized` and verifies its `signature` over `data`.
@@ -318,7 +324,11 @@ impl ChannelContext {
     /// The signers a set of endorsements of `prp` stands for, as Fabric's policy evaluation
     /// sees them: identities that do not deserialize, are not valid for their MSP or whose
     /// signature over `prp ‖ endorser` does not verify are left out; duplicates count once.
-    pub fn endorsement_signers(&self, prp: &[u8], endorsements: &[Endorsement]) -> Vec<VerifiedSigner> {
+    pub fn endorsement_signers(
+        &self,
+        prp: &[u8],
+        endorsements: &[Endorsement],
+    ) -> Vec<VerifiedSigner> {
         let mut seen = BTreeSet::new();
         let mut out = Vec::new();
         for e in endorsements {
@@ -326,7 +336,12 @@ impl ChannelContext {
                 continue;
             }
             let message = endorsement_message(prp, &e.endorser);
-            match self.verify(&e.endorser, &message, &e.signature, Validity::IgnoringExpiry) {
+            match self.verify(
+                &e.endorser,
+                &message,
+                &e.signature,
+                Validity::IgnoringExpiry,
+            ) {
                 Ok(v) => out.push(v.to_verified_signer()),
                 Err(reason) => {
                     tracing::debug!(%reason, "endorsement signature left out of policy evaluation");
@@ -397,7 +412,9 @@ impl ChannelContext {
         path: &str,
         signers: &[VerifiedSigner],
     ) -> std::result::Result<(), String> {
-        let rest = path.strip_prefix("/Channel/Application/").unwrap_or_default();
+        let rest = path
+            .strip_prefix("/Channel/Application/")
+            .unwrap_or_default();
         if let Some(meta) = self.application_policies.get(rest) {
             let outcomes: Vec<bool> = self
                 .orgs
@@ -412,8 +429,7 @@ impl ChannelContext {
             let satisfied = outcomes.iter().filter(|b| **b).count();
             let rule = fabric_protos::common::implicit_meta_policy::Rule::try_from(meta.rule)
                 .unwrap_or(fabric_protos::common::implicit_meta_policy::Rule::Any);
-            let required =
-                fabric_sdk::policy::eval::implicit_meta_threshold(rule, outcomes.len());
+            let required = fabric_sdk::policy::eval::implicit_meta_threshold(rule, outcomes.len());
             if satisfied >= required {
                 return Ok(());
             }
@@ -451,7 +467,10 @@ impl ChannelContext {
     }
 }
 
-fn org_policies(group: &ConfigGroup, msp_id: &str) -> Result<BTreeMap<String, SignaturePolicyEnvelope>> {
+fn org_policies(
+    group: &ConfigGroup,
+    msp_id: &str,
+) -> Result<BTreeMap<String, SignaturePolicyEnvelope>> {
     let mut out = BTreeMap::new();
     for (name, p) in &group.policies {
         if p.policy

@@ -332,7 +332,11 @@ impl EndorserService {
     }
 
     /// `ExpirationCheck` and `TimeWindowCheck`.
-    fn auth_filters(&self, signed: &SignedProposal, now: SystemTime) -> std::result::Result<(), String> {
+    fn auth_filters(
+        &self,
+        signed: &SignedProposal,
+        now: SystemTime,
+    ) -> std::result::Result<(), String> {
         let prop = Proposal::decode(signed.proposal_bytes.clone())
             .map_err(|e| format!("failed parsing proposal: {e}"))?;
         let hdr = Header::decode(prop.header).map_err(|e| format!("failed parsing header: {e}"))?;
@@ -364,7 +368,11 @@ impl EndorserService {
     }
 
     /// `UnpackedProposal.Validate`; the error texts are Fabric's.
-    fn validate(&self, up: &Unpacked, signed: &SignedProposal) -> std::result::Result<VerifiedSigner, String> {
+    fn validate(
+        &self,
+        up: &Unpacked,
+        signed: &SignedProposal,
+    ) -> std::result::Result<VerifiedSigner, String> {
         let ch = &up.channel_header;
         let t = ch.r#type;
         if t != HeaderType::EndorserTransaction as i32 && t != HeaderType::Config as i32 {
@@ -397,9 +405,9 @@ impl EndorserService {
             return Err("empty signature bytes".into());
         }
         let channel = &self.inner.channel;
-        let identity = Identity::from_serialized(&sh.creator).ok().filter(|i| {
-            channel.orgs().contains_key(i.msp_id())
-        });
+        let identity = Identity::from_serialized(&sh.creator)
+            .ok()
+            .filter(|i| channel.orgs().contains_key(i.msp_id()));
         let Some(identity) = identity else {
             return Err(format!(
                 "access denied: channel [{}] creator org unknown, creator is malformed",
@@ -539,9 +547,11 @@ impl EndorserService {
             let channel = channel.clone();
             let snapshot = snapshot.clone();
             let cc = def.name.clone();
-            tokio::task::spawn_blocking(move || endorsement_needs(&channel, &cc, &simulation, &snapshot))
-                .await
-                .unwrap_or_default()
+            tokio::task::spawn_blocking(move || {
+                endorsement_needs(&channel, &cc, &simulation, &snapshot)
+            })
+            .await
+            .unwrap_or_default()
         };
         ProposalOutcome::Processed(Box::new(Processed {
             response: ProposalResponse {
@@ -663,9 +673,8 @@ async fn run_chaincode(
         .map_err(|e| format!("failed to execute transaction {txid}: {e}"))?;
     match Type::try_from(msg.r#type) {
         Ok(Type::Completed) => {
-            let response = Response::decode(msg.payload).map_err(|e| {
-                format!("failed to unmarshal response for transaction {txid}: {e}")
-            })?;
+            let response = Response::decode(msg.payload)
+                .map_err(|e| format!("failed to unmarshal response for transaction {txid}: {e}"))?;
             let event = msg.chaincode_event.map(|mut e| {
                 e.chaincode_id = def.name.clone();
                 e.tx_id = txid.clone();
@@ -743,8 +752,10 @@ impl RequestHandler for SimHandler {
             }
             let sim = exec.sim.clone();
             let kind = request.kind;
-            match tokio::task::spawn_blocking(move || lock(&sim).handle_bytes(kind, request.payload))
-                .await
+            match tokio::task::spawn_blocking(move || {
+                lock(&sim).handle_bytes(kind, request.payload)
+            })
+            .await
             {
                 Ok(Ok(payload)) => Reply::Response(payload),
                 Ok(Err(text)) => Reply::Error(text),

@@ -433,8 +433,11 @@ impl GatewayService {
             self.plan_from_first_endorser(&r, &by_org, &signed, &mut collected)
                 .await?;
         }
-        let endorsements: Vec<Endorsement> =
-            collected.endorsements.iter().map(|(_, e)| e.clone()).collect();
+        let endorsements: Vec<Endorsement> = collected
+            .endorsements
+            .iter()
+            .map(|(_, e)| e.clone())
+            .collect();
         let (Some(prp), false) = (collected.prp.clone(), endorsements.is_empty()) else {
             return Err(rpc_error(
                 Code::Aborted,
@@ -442,12 +445,10 @@ impl GatewayService {
                 &collected.details,
             ));
         };
-        let parsed = ParsedProposal::parse(&signed).map_err(|e| {
-            tonic::Status::aborted(format!("failed to assemble transaction: {e}"))
-        })?;
-        let tx = UnsignedTransaction::assemble(&parsed, &prp, &endorsements).map_err(
-            |e| tonic::Status::aborted(format!("failed to assemble transaction: {e}")),
-        )?;
+        let parsed = ParsedProposal::parse(&signed)
+            .map_err(|e| tonic::Status::aborted(format!("failed to assemble transaction: {e}")))?;
+        let tx = UnsignedTransaction::assemble(&parsed, &prp, &endorsements)
+            .map_err(|e| tonic::Status::aborted(format!("failed to assemble transaction: {e}")))?;
         Ok(EndorseResponse {
             prepared_transaction: Some(Envelope {
                 payload: tx.bytes().clone(),
@@ -496,41 +497,44 @@ impl GatewayService {
                 "no combination of peers can be derived which satisfy the endorsement policy: {why}"
             ))
         };
-        let first_group: Vec<EndorserService> =
-            match by_org.iter().find(|(m, _)| *m == local_msp) {
-                Some((_, list)) => list.clone(),
-                None => {
-                    if r.has_transient {
-                        return Err(tonic::Status::failed_precondition(
-                            "no endorsers found in the gateway's organization; retry specifying \
+        let first_group: Vec<EndorserService> = match by_org.iter().find(|(m, _)| *m == local_msp) {
+            Some((_, list)) => list.clone(),
+            None => {
+                if r.has_transient {
+                    return Err(tonic::Status::failed_precondition(
+                        "no endorsers found in the gateway's organization; retry specifying \
                              endorsing organization(s) to protect transient data",
-                        ));
-                    }
-                    let Some(def) = channel.chaincode(&r.chaincode).filter(|_| !by_org.is_empty())
-                    else {
-                        return Err(no_combination(&format!(
-                            "No metadata was found for chaincode {} in channel {}",
-                            r.chaincode, r.channel
-                        )));
-                    };
-                    let needs = EndorsementNeeds {
-                        policies: vec![super::policies::Requirement {
-                            policy: def.endorsement_policy.clone(),
-                            what: format!("chaincode {}", def.name),
-                        }],
-                        ..EndorsementNeeds::default()
-                    };
-                    let orgs = self
-                        .choose_orgs(&needs, by_org, None, None)
-                        .ok_or_else(|| no_combination("no peer combination can satisfy the endorsement policy"))?;
-                    let first = orgs.first().cloned().unwrap_or_default();
-                    by_org
-                        .iter()
-                        .find(|(m, _)| *m == first)
-                        .map(|(_, l)| l.clone())
-                        .unwrap_or_default()
+                    ));
                 }
-            };
+                let Some(def) = channel
+                    .chaincode(&r.chaincode)
+                    .filter(|_| !by_org.is_empty())
+                else {
+                    return Err(no_combination(&format!(
+                        "No metadata was found for chaincode {} in channel {}",
+                        r.chaincode, r.channel
+                    )));
+                };
+                let needs = EndorsementNeeds {
+                    policies: vec![super::policies::Requirement {
+                        policy: def.endorsement_policy.clone(),
+                        what: format!("chaincode {}", def.name),
+                    }],
+                    ..EndorsementNeeds::default()
+                };
+                let orgs = self
+                    .choose_orgs(&needs, by_org, None, None)
+                    .ok_or_else(|| {
+                        no_combination("no peer combination can satisfy the endorsement policy")
+                    })?;
+                let first = orgs.first().cloned().unwrap_or_default();
+                by_org
+                    .iter()
+                    .find(|(m, _)| *m == first)
+                    .map(|(_, l)| l.clone())
+                    .unwrap_or_default()
+            }
+        };
         // The first endorsement.
         let mut first: Option<(EndorserService, Box<super::endorser::Processed>)> = None;
         let mut details = Vec::new();
@@ -648,7 +652,8 @@ impl GatewayService {
                 continue;
             }
             let Some(peer) = list.first() else { continue };
-            if let Ok(v) = channel.validate_identity(&peer.peer().identity, Validity::IgnoringExpiry)
+            if let Ok(v) =
+                channel.validate_identity(&peer.peer().identity, Validity::IgnoringExpiry)
             {
                 candidates.push((msp.clone(), v.to_verified_signer()));
             }
@@ -757,7 +762,11 @@ impl GatewayService {
 
     /// The ordering service's checks of a normal message (`StandardChannel.ProcessNormalMsg`):
     /// channel, empty payload, creator expiry, size, `/Channel/Writers`.
-    fn orderer_checks(&self, envelope: &Envelope, size: usize) -> std::result::Result<(), (Status, String)> {
+    fn orderer_checks(
+        &self,
+        envelope: &Envelope,
+        size: usize,
+    ) -> std::result::Result<(), (Status, String)> {
         let bad = |m: String| (Status::BadRequest, m);
         let payload = Payload::decode(envelope.payload.clone())
             .map_err(|e| bad(format!("could not unmarshal payload: {e}")))?;
@@ -851,9 +860,8 @@ impl GatewayService {
                 "a commit status request is required",
             ));
         }
-        let request = CommitStatusRequest::decode(signed.request.clone()).map_err(|e| {
-            tonic::Status::invalid_argument(format!("invalid status request: {e}"))
-        })?;
+        let request = CommitStatusRequest::decode(signed.request.clone())
+            .map_err(|e| tonic::Status::invalid_argument(format!("invalid status request: {e}")))?;
         if request.identity.is_empty() {
             return Err(tonic::Status::invalid_argument("no identity provided"));
         }
@@ -916,7 +924,11 @@ impl GatewayService {
         }
         let start = match start {
             Some(s) => s,
-            None => match request.start_position.as_ref().and_then(|p| p.r#type.as_ref()) {
+            None => match request
+                .start_position
+                .as_ref()
+                .and_then(|p| p.r#type.as_ref())
+            {
                 None | Some(Seek::NextCommit(_)) => ledger.height(),
                 Some(Seek::Specified(s)) => s.number,
                 Some(Seek::Oldest(_)) => {
@@ -981,7 +993,9 @@ async fn stream_events(
             Ok(Ok(Some(b))) => b,
             Ok(Ok(None)) => {
                 let _ = tx
-                    .send(Err(tonic::Status::aborted(format!("block {number} not found"))))
+                    .send(Err(tonic::Status::aborted(format!(
+                        "block {number} not found"
+                    ))))
                     .await;
                 return;
             }
@@ -1101,7 +1115,8 @@ impl Collected {
             }
             Some(_) => {}
         }
-        self.endorsements.push((e.peer().msp_id.clone(), endorsement));
+        self.endorsements
+            .push((e.peer().msp_id.clone(), endorsement));
         true
     }
 
@@ -1112,12 +1127,19 @@ impl Collected {
 
 #[tonic::async_trait]
 impl Gateway for GatewayService {
-    async fn endorse(&self, request: Request<EndorseRequest>) -> GResult<Response<EndorseResponse>> {
-        self.do_endorse(request.into_inner()).await.map(Response::new)
+    async fn endorse(
+        &self,
+        request: Request<EndorseRequest>,
+    ) -> GResult<Response<EndorseResponse>> {
+        self.do_endorse(request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn submit(&self, request: Request<SubmitRequest>) -> GResult<Response<SubmitResponse>> {
-        self.do_submit(request.into_inner()).await.map(Response::new)
+        self.do_submit(request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn commit_status(
@@ -1133,7 +1155,9 @@ impl Gateway for GatewayService {
         &self,
         request: Request<EvaluateRequest>,
     ) -> GResult<Response<EvaluateResponse>> {
-        self.do_evaluate(request.into_inner()).await.map(Response::new)
+        self.do_evaluate(request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     type ChaincodeEventsStream = ReceiverStream<GResult<ChaincodeEventsResponse>>;
@@ -1147,4 +1171,3 @@ impl Gateway for GatewayService {
             .map(Response::new)
     }
 }
-

@@ -32,7 +32,10 @@ pub fn ccaas_package(label: &str, address: &str, tls_required: bool) -> CcaasPac
     let code = gzip(&tar(&[("connection.json", &connection)]));
     let metadata = serde_json::to_vec(&serde_json::json!({"label": label, "type": "ccaas"}))
         .unwrap_or_default();
-    let bytes = gzip(&tar(&[("metadata.json", &metadata), ("code.tar.gz", &code)]));
+    let bytes = gzip(&tar(&[
+        ("metadata.json", &metadata),
+        ("code.tar.gz", &code),
+    ]));
     let package_id = format!("{label}:{}", hex::encode(sha256(&bytes)));
     CcaasPackage {
         label: label.to_owned(),

@@ -133,12 +133,22 @@ pub fn required_policies(
             }
             for c in &set.collections {
                 for w in &c.hashed.hashed_writes {
-                    check(&c.collection, &w.key_hash, hex::encode(&w.key_hash), &mut push)?;
+                    check(
+                        &c.collection,
+                        &w.key_hash,
+                        hex::encode(&w.key_hash),
+                        &mut push,
+                    )?;
                 }
             }
             for c in &set.collections {
                 for w in &c.hashed.metadata_writes {
-                    check(&c.collection, &w.key_hash, hex::encode(&w.key_hash), &mut push)?;
+                    check(
+                        &c.collection,
+                        &w.key_hash,
+                        hex::encode(&w.key_hash),
+                        &mut push,
+                    )?;
                 }
             }
         }

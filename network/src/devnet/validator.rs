@@ -34,9 +34,7 @@ use super::store::{
 use crate::error::{Error, Result};
 use bytes::Bytes;
 use fabric_protos::Timestamp;
-use fabric_protos::common::{
-    Block, ChannelHeader, Envelope, HeaderType, Payload, SignatureHeader,
-};
+use fabric_protos::common::{Block, ChannelHeader, Envelope, HeaderType, Payload, SignatureHeader};
 use fabric_protos::kvrwset::KvMetadataEntry;
 use fabric_protos::protos::{
     ChaincodeAction, ChaincodeActionPayload, ChaincodeEvent, ChaincodeHeaderExtension,
@@ -122,7 +120,10 @@ impl Committer for Validator {
             .iter()
             .enumerate()
             .map(|(i, (code, checked, txid, ts))| {
-                let rwset = checked.as_ref().map(|c| c.rwset.clone()).unwrap_or_default();
+                let rwset = checked
+                    .as_ref()
+                    .map(|c| c.rwset.clone())
+                    .unwrap_or_default();
                 BlockTx::new(i as u64, txid.clone(), rwset)
                     .with_timestamp(*ts)
                     .with_code(*code)
@@ -153,6 +154,9 @@ impl Committer for Validator {
 
 type Rejected = (Code, String, Option<Timestamp>);
 
+/// A key's combined writes in one transaction: value, deleted, new metadata.
+type KeyOps = (Option<Bytes>, bool, Option<Metadata>);
+
 impl Validator {
     /// The checks of one transaction up to the endorsement policies. `Err(inner)` is a
     /// rejection with its code; an outer `Err` a state read failure.
@@ -164,9 +168,8 @@ impl Validator {
         state: &Snapshot,
         metadata_written: &BTreeSet<(String, String, Vec<u8>)>,
     ) -> Result<std::result::Result<Checked, Rejected>> {
-        let reject = |code: Code, txid: &str, ts: Option<Timestamp>| {
-            Ok(Err((code, txid.to_owned(), ts)))
-        };
+        let reject =
+            |code: Code, txid: &str, ts: Option<Timestamp>| Ok(Err((code, txid.to_owned(), ts)));
         let Ok(env) = Envelope::decode(bytes) else {
             return reject(Code::InvalidOtherReason, "", None);
         };
@@ -195,7 +198,12 @@ impl Validator {
         }
         if self
             .channel
-            .verify(&shdr.creator, &env.payload, &env.signature, Validity::IgnoringExpiry)
+            .verify(
+                &shdr.creator,
+                &env.payload,
+                &env.signature,
+                Validity::IgnoringExpiry,
+            )
             .is_err()
         {
             return reject(Code::BadCreatorSignature, &chdr.tx_id, ts);
@@ -238,7 +246,8 @@ impl Validator {
         let Ok(rwset) = TxRwSet::decode(&action.results) else {
             return reject(Code::BadRwset, &txid, ts);
         };
-        let (Some(hdr_cc), Some(action_cc)) = (ext.chaincode_id.as_ref(), action.chaincode_id.as_ref())
+        let (Some(hdr_cc), Some(action_cc)) =
+            (ext.chaincode_id.as_ref(), action.chaincode_id.as_ref())
         else {
             return reject(Code::InvalidOtherReason, &txid, ts);
         };
@@ -253,38 +262,43 @@ impl Validator {
             }
         }
         let mut namespaces = BTreeSet::new();
-        if rwset.namespaces.iter().any(|n| !namespaces.insert(&n.namespace)) {
+        if rwset
+            .namespaces
+            .iter()
+            .any(|n| !namespaces.insert(&n.namespace))
+        {
             return reject(Code::IllegalWriteset, &txid, ts);
         }
         // Endorsement policies.
         let signers = self
             .channel
             .endorsement_signers(&endorsed.proposal_response_payload, &endorsed.endorsements);
-        let mut lookup = |k: WrittenKey<'_>| -> std::result::Result<Option<Bytes>, PolicyLookupError> {
-            if metadata_written.contains(&(
-                k.namespace.to_owned(),
-                k.collection.to_owned(),
-                k.key.to_vec(),
-            )) {
-                return Err(PolicyLookupError::ParameterUpdated(format!(
-                    "validation parameter for key [{}] in namespace {} has been changed in an \
+        let mut lookup =
+            |k: WrittenKey<'_>| -> std::result::Result<Option<Bytes>, PolicyLookupError> {
+                if metadata_written.contains(&(
+                    k.namespace.to_owned(),
+                    k.collection.to_owned(),
+                    k.key.to_vec(),
+                )) {
+                    return Err(PolicyLookupError::ParameterUpdated(format!(
+                        "validation parameter for key [{}] in namespace {} has been changed in an \
                      earlier transaction of block {block}",
-                    hex::encode(k.key),
-                    k.namespace
-                )));
-            }
-            let metadata = if k.collection.is_empty() {
-                let key = std::str::from_utf8(k.key).unwrap_or_default();
-                Snapshot::get_state(state, k.namespace, key)
-                    .map_err(|e| PolicyLookupError::State(e.to_string()))?
-                    .map(|v| v.metadata)
-            } else {
-                Snapshot::get_private_data_hash(state, k.namespace, k.collection, k.key)
-                    .map_err(|e| PolicyLookupError::State(e.to_string()))?
-                    .map(|v| v.metadata)
+                        hex::encode(k.key),
+                        k.namespace
+                    )));
+                }
+                let metadata = if k.collection.is_empty() {
+                    let key = std::str::from_utf8(k.key).unwrap_or_default();
+                    Snapshot::get_state(state, k.namespace, key)
+                        .map_err(|e| PolicyLookupError::State(e.to_string()))?
+                        .map(|v| v.metadata)
+                } else {
+                    Snapshot::get_private_data_hash(state, k.namespace, k.collection, k.key)
+                        .map_err(|e| PolicyLookupError::State(e.to_string()))?
+                        .map(|v| v.metadata)
+                };
+                Ok(metadata.and_then(|m| validation_parameter(&m)))
             };
-            Ok(metadata.and_then(|m| validation_parameter(&m)))
-        };
         let requirements = match required_policies(&self.channel, cc, &rwset, &mut lookup) {
             Ok(r) => r,
             Err(PolicyLookupError::UndefinedNamespace(ns)) => {
@@ -329,8 +343,7 @@ impl Validator {
             .collect();
         for ns in &rwset.namespaces {
             let name = &ns.namespace;
-            let mut public: BTreeMap<&str, (Option<Bytes>, bool, Option<Metadata>)> =
-                BTreeMap::new();
+            let mut public: BTreeMap<&str, KeyOps> = BTreeMap::new();
             for w in &ns.kv.writes {
                 let e = public.entry(&w.key).or_default();
                 if w.is_delete || w.value.is_empty() {
@@ -360,8 +373,7 @@ impl Validator {
                     .channel
                     .collection(name, &coll.collection)
                     .map_or(0, |c| c.block_to_live);
-                let mut hashed: BTreeMap<&[u8], (Option<Bytes>, bool, Option<Metadata>)> =
-                    BTreeMap::new();
+                let mut hashed: BTreeMap<&[u8], KeyOps> = BTreeMap::new();
                 for w in &coll.hashed.hashed_writes {
                     if w.is_purge {
                         updates.purges.push(PrivatePurge {
