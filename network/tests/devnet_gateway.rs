@@ -42,6 +42,8 @@ const NHIS: &str = "NHISMSP";
 const BASIC_ID: &str = "basic_1.0:1111111111111111111111111111111111111111111111111111111111111111";
 const KV_ID: &str = "kv_1.0:2222222222222222222222222222222222222222222222222222222222222222";
 
+static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// A chaincode for events, key-level endorsement, private data and chaincode-to-chaincode calls.
 struct Kv;
 
@@ -60,6 +62,13 @@ impl Chaincode for Kv {
                     Ok(Bytes::new())
                 }
                 "get" => Ok(stub.get_state(&arg(0)).await?.unwrap_or_default()),
+                "counter" => {
+                    // Non-deterministic on purpose: every execution writes another value.
+                    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    stub.put_state("counter", n.to_string().into_bytes())
+                        .await?;
+                    Ok(Bytes::new())
+                }
                 "lock" => {
                     let mut p = KeyEndorsementPolicy::new();
                     p.add_orgs(RoleType::Peer, &[arg(1)])?;
@@ -115,6 +124,12 @@ async fn serve<C: Chaincode>(package_id: &str, chaincode: C) -> String {
 }
 
 async fn start() -> Net {
+    start_with(None, |_| {}).await
+}
+
+/// A devnet with the test chaincodes, in `dir` (a new temporary directory when `None`), with
+/// the topology adjusted by `adjust`.
+async fn start_with(dir: Option<tempfile::TempDir>, adjust: impl FnOnce(&mut Topology)) -> Net {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
@@ -155,7 +170,11 @@ async fn start() -> Net {
         ),
         kv_def,
     ];
-    let dir = tempfile::tempdir().unwrap();
+    adjust(&mut topology);
+    let dir = match dir {
+        Some(d) => d,
+        None => tempfile::tempdir().unwrap(),
+    };
     let channel = topology.channel.name.clone();
     let devnet = Devnet::start(dir.path().join("devnet"), topology)
         .await
@@ -178,24 +197,37 @@ impl Net {
     }
 
     async fn client(&self, msp: &str) -> Client {
+        self.try_client(msp, None).await.unwrap()
+    }
+
+    /// A client of `msp`'s gateway, presenting `tls_user`'s TLS certificate when given.
+    async fn try_client(
+        &self,
+        msp: &str,
+        tls_user: Option<&str>,
+    ) -> Result<Client, tonic::transport::Error> {
         let peer = self.devnet.peer_of(msp).unwrap();
         let ca = std::fs::read(&peer.tls_root_cert).unwrap();
+        let mut tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(ca))
+            .domain_name(peer.name.clone());
+        if let Some(user) = tls_user {
+            let id = self.devnet.crypto().identity(user).unwrap();
+            tls = tls.identity(tonic::transport::Identity::from_pem(
+                std::fs::read(&id.tls_cert).unwrap(),
+                std::fs::read(&id.tls_key).unwrap(),
+            ));
+        }
         let ch = Endpoint::from_shared(format!("https://{}", peer.address))
             .unwrap()
-            .tls_config(
-                ClientTlsConfig::new()
-                    .ca_certificate(Certificate::from_pem(ca))
-                    .domain_name(peer.name.clone()),
-            )
-            .unwrap()
+            .tls_config(tls)?
             .connect()
-            .await
-            .unwrap();
-        Client {
+            .await?;
+        Ok(Client {
             gw: GatewayClient::new(ch),
             channel: self.channel.clone(),
             address: peer.address.to_string(),
-        }
+        })
     }
 }
 
@@ -803,4 +835,245 @@ fn expired_identity(net: &Net) -> SigningIdentity {
     params.not_after = now - time::Duration::seconds(60);
     let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
     SigningIdentity::from_pem(SMC, &cert.pem(), &key.serialize_pem()).unwrap()
+}
+
+fn events_request(
+    who: &SigningIdentity,
+    channel: &str,
+    chaincode: &str,
+    start: Option<Seek>,
+    after: &str,
+) -> SignedChaincodeEventsRequest {
+    let request = ChaincodeEventsRequest {
+        channel_id: channel.into(),
+        chaincode_id: chaincode.into(),
+        identity: Bytes::copy_from_slice(who.serialized()),
+        start_position: start.map(|t| SeekPosition { r#type: Some(t) }),
+        after_transaction_id: after.into(),
+    }
+    .encode_to_vec();
+    let signature = who.sign(&request).unwrap();
+    SignedChaincodeEventsRequest {
+        request: request.into(),
+        signature: signature.into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_checks_events_replay_and_mismatched_endorsements() {
+    use fabric_protos::orderer::{SeekOldest, SeekSpecified};
+    let net = start().await;
+    let ch = net.channel.clone();
+    let doctor = net.doctor();
+    let mut smc = net.client(SMC).await;
+
+    // Two events in two blocks.
+    let mut txids = Vec::new();
+    for k in ["a", "b"] {
+        let p = proposal(&ch, &doctor, "kv", &["put", k, "1"], &[]);
+        assert_eq!(
+            smc.submit_tx(&doctor, &p, &[]).await.unwrap().0,
+            TxValidationCode::Valid
+        );
+        txids.push(p.txid);
+    }
+    let (_, first_block) = smc.status(&doctor, &txids[0]).await.unwrap();
+    // From a specified block: both events; after the first txid: only the second.
+    let mut s = smc
+        .gw
+        .chaincode_events(events_request(
+            &doctor,
+            &ch,
+            "kv",
+            Some(Seek::Specified(SeekSpecified {
+                number: first_block,
+            })),
+            "",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    for txid in &txids {
+        let r = tokio::time::timeout(Duration::from_secs(10), s.message())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(&r.events[0].tx_id, txid);
+    }
+    let mut s = smc
+        .gw
+        .chaincode_events(events_request(&doctor, &ch, "kv", None, &txids[0]))
+        .await
+        .unwrap()
+        .into_inner();
+    let r = tokio::time::timeout(Duration::from_secs(10), s.message())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.events.len(), 1);
+    assert_eq!(r.events[0].tx_id, txids[1]);
+    let e = smc
+        .gw
+        .chaincode_events(events_request(
+            &doctor,
+            &ch,
+            "kv",
+            Some(Seek::Oldest(SeekOldest {})),
+            "",
+        ))
+        .await
+        .unwrap_err();
+    assert_status(
+        &e,
+        Code::InvalidArgument,
+        "invalid start position type: *orderer.SeekPosition_Oldest",
+    );
+
+    // Readers: the orderer's admin is not an application reader.
+    let orderer_admin = net.identity("Admin@medledger.example.com");
+    let e = smc.status(&orderer_admin, &txids[0]).await.unwrap_err();
+    assert_status(
+        &e,
+        Code::PermissionDenied,
+        "failed evaluating policy on signed data during check policy [/Channel/Application/Readers]: [implicit policy evaluation failed - 0 sub-policies were satisfied, but this policy requires 1 of the 'Readers' sub-policies to be satisfied]",
+    );
+    // A commit status request with a bad signature: denied as well.
+    let request = CommitStatusRequest {
+        transaction_id: txids[0].clone(),
+        channel_id: ch.clone(),
+        identity: Bytes::copy_from_slice(doctor.serialized()),
+    }
+    .encode_to_vec();
+    let e = smc
+        .gw
+        .commit_status(SignedCommitStatusRequest {
+            request: request.into(),
+            signature: Bytes::from_static(b"not a signature"),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+
+    // Submit of an unsigned envelope.
+    let p = proposal(&ch, &doctor, "kv", &["put", "c", "1"], &[]);
+    let env = smc.endorse(&p, &[]).await.unwrap();
+    assert_status(
+        &smc.submit(&p.txid, env).await.unwrap_err(),
+        Code::InvalidArgument,
+        "prepared transaction must be signed",
+    );
+
+    // A non-deterministic chaincode endorsed by two organisations: payloads differ.
+    let p = proposal(&ch, &doctor, "kv", &["counter"], &[]);
+    let e = smc.endorse(&p, &[SMC, MJH]).await.unwrap_err();
+    assert_status(
+        &e,
+        Code::Aborted,
+        "failed to collect enough transaction endorsements, see attached details for more info",
+    );
+    let d = details(&e);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].msp_id, MJH);
+    assert_eq!(d[0].message, "ProposalResponsePayloads do not match");
+
+    net.devnet.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resumes_with_its_state_after_a_restart() {
+    let net = start().await;
+    let ch = net.channel.clone();
+    let doctor = net.doctor();
+    let mut smc = net.client(SMC).await;
+    let p = proposal(&ch, &doctor, "kv", &["put", "durable", "yes"], &[]);
+    let (code, _) = smc.submit_tx(&doctor, &p, &[]).await.unwrap();
+    assert_eq!(code, TxValidationCode::Valid);
+    let height = net.devnet.ledger().height();
+    let Net { devnet, dir, .. } = net;
+    drop(smc);
+    devnet.shutdown().await.unwrap();
+
+    let net = start_with(Some(dir), |_| {}).await;
+    assert!(net.devnet.resumed());
+    assert_eq!(net.devnet.ledger().height(), height);
+    let mut nhis = net.client(NHIS).await;
+    assert_eq!(
+        nhis.status(&doctor, &p.txid).await.unwrap().0,
+        TxValidationCode::Valid
+    );
+    let p = proposal(&ch, &doctor, "kv", &["get", "durable"], &[]);
+    assert_eq!(&nhis.evaluate(&p).await.unwrap()[..], b"yes");
+    // The committed transaction is still found, and new ones continue the chain.
+    let (code, _) = nhis
+        .submit_tx(
+            &doctor,
+            &proposal(&ch, &doctor, "kv", &["put", "after", "1"], &[]),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(code, TxValidationCode::Valid);
+    net.devnet.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutual_tls_and_fabric_2_5_peers() {
+    let net = start_with(None, |t| {
+        t.devnet.mutual_tls = true;
+        t.devnet.peer_compat = medledger_network::topology::PeerCompat::V2_5;
+    })
+    .await;
+    let ch = net.channel.clone();
+    let doctor = net.doctor();
+    // Without a client certificate the TLS handshake (or the first call) fails.
+    let refused = match net.try_client(SMC, None).await {
+        Err(_) => true,
+        Ok(mut c) => c
+            .evaluate(&proposal(&ch, &doctor, "kv", &["get", "x"], &[]))
+            .await
+            .is_err(),
+    };
+    assert!(refused);
+    // With the doctor's TLS certificate it works; the chaincodes get an empty READY (2.5) and
+    // so never batch writes.
+    let mut smc = net
+        .try_client(SMC, Some("Doctor1@seoulmedical.example.com"))
+        .await
+        .unwrap();
+    let p = proposal(&ch, &doctor, "basic", &["InitLedger"], &[]);
+    assert_eq!(
+        smc.submit_tx(&doctor, &p, &[]).await.unwrap().0,
+        TxValidationCode::Valid
+    );
+    let p = proposal(&ch, &doctor, "basic", &["GetAllAssets"], &[]);
+    let all: serde_json::Value = serde_json::from_slice(&smc.evaluate(&p).await.unwrap()).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 6);
+    net.devnet.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chaincode_command_that_cannot_start() {
+    let net = start_with(None, |t| {
+        let cc = &mut t.chaincodes[1];
+        cc.address = None;
+        cc.command = Some(vec!["/nonexistent/medledger-test-chaincode".into()]);
+    })
+    .await;
+    let ch = net.channel.clone();
+    let doctor = net.doctor();
+    let mut smc = net.client(SMC).await;
+    let p = proposal(&ch, &doctor, "kv", &["get", "x"], &[]);
+    let e = smc.endorse(&p, &[]).await.unwrap_err();
+    assert_eq!(e.code(), Code::Aborted);
+    let d = details(&e);
+    assert!(
+        d[0].message.starts_with(&format!(
+            "error in simulation: failed to execute transaction {}: could not launch chaincode {KV_ID}: cannot start /nonexistent/medledger-test-chaincode",
+            p.txid
+        )),
+        "{d:?}"
+    );
+    net.devnet.shutdown().await.unwrap();
 }
