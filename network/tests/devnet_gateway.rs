@@ -1077,3 +1077,93 @@ async fn a_chaincode_command_that_cannot_start() {
     );
     net.devnet.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliver_on_a_devnet_peer() {
+    use fabric_protos::common::{ChannelHeader, Header, HeaderType, SignatureHeader};
+    use fabric_protos::orderer::seek_info::SeekBehavior;
+    use fabric_protos::orderer::{SeekInfo, SeekSpecified};
+    use fabric_protos::protos::deliver_client::DeliverClient;
+    use fabric_protos::protos::{deliver_response, filtered_transaction};
+
+    let net = start().await;
+    let ch = net.channel.clone();
+    let doctor = net.doctor();
+    let mut smc = net.client(SMC).await;
+    let p = proposal(&ch, &doctor, "kv", &["put", "d", "1"], &[]);
+    assert_eq!(
+        smc.submit_tx(&doctor, &p, &[]).await.unwrap().0,
+        TxValidationCode::Valid
+    );
+    let (_, block) = smc.status(&doctor, &p.txid).await.unwrap();
+
+    let at = |n| {
+        Some(SeekPosition {
+            r#type: Some(Seek::Specified(SeekSpecified { number: n })),
+        })
+    };
+    let seek = SeekInfo {
+        start: at(block),
+        stop: at(block),
+        behavior: SeekBehavior::BlockUntilReady as i32,
+        ..SeekInfo::default()
+    };
+    let ch_header = ChannelHeader {
+        r#type: HeaderType::DeliverSeekInfo as i32,
+        timestamp: Some(fabric_sdk::tx::now_timestamp()),
+        channel_id: ch.clone(),
+        ..ChannelHeader::default()
+    };
+    let payload = Payload {
+        header: Some(Header {
+            channel_header: ch_header.encode_to_vec().into(),
+            signature_header: SignatureHeader {
+                creator: Bytes::copy_from_slice(doctor.serialized()),
+                nonce: Bytes::from_static(b"n"),
+            }
+            .encode_to_vec()
+            .into(),
+        }),
+        data: seek.encode_to_vec().into(),
+    }
+    .encode_to_vec();
+    let envelope = Envelope {
+        signature: doctor.sign(&payload).unwrap().into(),
+        payload: payload.into(),
+    };
+    let peer = net.devnet.peer_of(SMC).unwrap();
+    let channel = Endpoint::from_shared(format!("https://{}", peer.address))
+        .unwrap()
+        .tls_config(
+            ClientTlsConfig::new()
+                .ca_certificate(Certificate::from_pem(
+                    std::fs::read(&peer.tls_root_cert).unwrap(),
+                ))
+                .domain_name(peer.name.clone()),
+        )
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut stream = DeliverClient::new(channel)
+        .deliver_filtered(tokio_stream::iter([envelope]))
+        .await
+        .unwrap()
+        .into_inner();
+    match stream.message().await.unwrap().and_then(|r| r.r#type) {
+        Some(deliver_response::Type::FilteredBlock(fb)) => {
+            assert_eq!(fb.number, block);
+            let tx = &fb.filtered_transactions[0];
+            assert_eq!(tx.txid, p.txid);
+            assert_eq!(tx.tx_validation_code, TxValidationCode::Valid as i32);
+            let Some(filtered_transaction::Data::TransactionActions(a)) = &tx.data else {
+                panic!("no actions: {tx:?}");
+            };
+            let event = a.chaincode_actions[0].chaincode_event.as_ref().unwrap();
+            assert_eq!(event.event_name, "put");
+            assert!(event.payload.is_empty(), "filtered events carry no payload");
+        }
+        other => panic!("{other:?}"),
+    }
+    net.devnet.shutdown().await.unwrap();
+}
