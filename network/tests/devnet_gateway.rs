@@ -159,7 +159,8 @@ async fn start_with(dir: Option<tempfile::TempDir>, adjust: impl FnOnce(&mut Top
         &format!("OR('{SMC}.peer', '{MJH}.peer', '{NHIS}.peer')"),
     );
     kv_def.collections = Some(format!(
-        r#"[{{"name":"clinical","policy":"OR('{SMC}.member','{MJH}.member')","requiredPeerCount":0,"maxPeerCount":1,"blockToLive":0,"memberOnlyRead":true,"memberOnlyWrite":true}}]"#
+        r#"[{{"name":"clinical","policy":"OR('{SMC}.member','{MJH}.member')","requiredPeerCount":0,"maxPeerCount":1,"blockToLive":0,"memberOnlyRead":true,"memberOnlyWrite":true}},
+            {{"name":"claims","policy":"OR('{SMC}.member','{MJH}.member','{NHIS}.member')","requiredPeerCount":0,"maxPeerCount":1,"blockToLive":0,"memberOnlyRead":true,"memberOnlyWrite":false,"endorsementPolicy":{{"signaturePolicy":"OR('{NHIS}.peer')"}}}}]"#
     ));
     topology.chaincodes = vec![
         def(
@@ -1165,5 +1166,45 @@ async fn deliver_on_a_devnet_peer() {
         }
         other => panic!("{other:?}"),
     }
+    net.devnet.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collection_endorsement_policy() {
+    let net = start().await;
+    let ch = net.channel.clone();
+    let doctor = net.doctor();
+    let mut smc = net.client(SMC).await;
+    // The collection's own policy (NHIS) replaces the chaincode's (any of three) for its keys.
+    let p = proposal(
+        &ch,
+        &doctor,
+        "kv",
+        &["putPrivate", "claims", "c1"],
+        &[("value", "claim")],
+    );
+    assert_eq!(
+        smc.submit_tx(&doctor, &p, &[SMC]).await.unwrap().0,
+        TxValidationCode::EndorsementPolicyFailure
+    );
+    // Left to choose, the gateway adds NHIS (a member of the collection: transient data allowed).
+    let p = proposal(
+        &ch,
+        &doctor,
+        "kv",
+        &["putPrivate", "claims", "c2"],
+        &[("value", "claim")],
+    );
+    assert_eq!(
+        smc.submit_tx(&doctor, &p, &[]).await.unwrap().0,
+        TxValidationCode::Valid
+    );
+    let officer = net.identity("ClaimsOfficer1@nhis.example.com");
+    let mut nhis = net.client(NHIS).await;
+    let p = proposal(&ch, &officer, "kv", &["getPrivate", "claims", "c2"], &[]);
+    assert_eq!(&nhis.evaluate(&p).await.unwrap()[..], b"claim");
+    // The failed transaction wrote nothing.
+    let p = proposal(&ch, &officer, "kv", &["getPrivate", "claims", "c1"], &[]);
+    assert!(nhis.evaluate(&p).await.unwrap().is_empty());
     net.devnet.shutdown().await.unwrap();
 }
