@@ -62,6 +62,10 @@ impl Chaincode for Kv {
                     Ok(Bytes::new())
                 }
                 "get" => Ok(stub.get_state(&arg(0)).await?.unwrap_or_default()),
+                "localMsp" => Ok(std::env::var("CORE_PEER_LOCALMSPID")
+                    .unwrap_or_default()
+                    .into_bytes()
+                    .into()),
                 "counter" => {
                     // Non-deterministic on purpose: every execution writes another value.
                     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -1206,5 +1210,53 @@ async fn collection_endorsement_policy() {
     // The failed transaction wrote nothing.
     let p = proposal(&ch, &officer, "kv", &["getPrivate", "claims", "c1"], &[]);
     assert!(nhis.evaluate(&p).await.unwrap().is_empty());
+    net.devnet.shutdown().await.unwrap();
+}
+
+/// Run by the devnet as a chaincode `command` (this test binary, this test only): serves the
+/// key-value chaincode where the devnet says. Does nothing in a normal test run.
+#[tokio::test]
+#[ignore = "started by the devnet in a_chaincode_command_started_per_peer"]
+async fn serve_kv_as_a_chaincode_command() {
+    let (Ok(address), Ok(id)) = (
+        std::env::var("CHAINCODE_SERVER_ADDRESS"),
+        std::env::var("CHAINCODE_ID"),
+    ) else {
+        return;
+    };
+    ChaincodeServer::new(address, id)
+        .serve_with_shutdown(Kv, std::future::pending())
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chaincode_command_started_per_peer() {
+    let exe = std::env::current_exe().unwrap();
+    let net = start_with(None, |t| {
+        let cc = &mut t.chaincodes[1];
+        cc.address = None;
+        cc.command = Some(vec![
+            exe.display().to_string(),
+            "serve_kv_as_a_chaincode_command".into(),
+            "--exact".into(),
+            "--ignored".into(),
+        ]);
+    })
+    .await;
+    let ch = net.channel.clone();
+    let doctor = net.doctor();
+    let mut smc = net.client(SMC).await;
+    let p = proposal(&ch, &doctor, "kv", &["put", "cmd", "1"], &[]);
+    assert_eq!(
+        smc.submit_tx(&doctor, &p, &[]).await.unwrap().0,
+        TxValidationCode::Valid
+    );
+    // One process per peer, told its peer's organisation.
+    let p = proposal(&ch, &doctor, "kv", &["localMsp"], &[]);
+    assert_eq!(&smc.evaluate(&p).await.unwrap()[..], SMC.as_bytes());
+    let mut nhis = net.client(NHIS).await;
+    let p = proposal(&ch, &doctor, "kv", &["localMsp"], &[]);
+    assert_eq!(&nhis.evaluate(&p).await.unwrap()[..], NHIS.as_bytes());
     net.devnet.shutdown().await.unwrap();
 }
