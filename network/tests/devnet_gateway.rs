@@ -1260,3 +1260,73 @@ async fn a_chaincode_command_started_per_peer() {
     assert_eq!(&nhis.evaluate(&p).await.unwrap()[..], NHIS.as_bytes());
     net.devnet.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_required_and_stale_timestamps() {
+    let net = start_with(None, |t| t.chaincodes[0].init_required = true).await;
+    let ch = net.channel.clone();
+    let doctor = net.doctor();
+    let mut smc = net.client(SMC).await;
+
+    // Before Init: refused by the peer's CheckInvocation.
+    let p = proposal(&ch, &doctor, "basic", &["GetAllAssets"], &[]);
+    let e = smc.endorse(&p, &[]).await.unwrap_err();
+    assert_eq!(e.code(), Code::Aborted);
+    assert_eq!(
+        details(&e)[0].message,
+        format!(
+            "error in simulation: failed to execute transaction {}: invalid invocation: chaincode 'basic' has not been initialized for this version, must call as init first",
+            p.txid
+        )
+    );
+    // Init, then again: already initialized.
+    let init = |who: &SigningIdentity| {
+        let b = ProposalBuilder::new(&ch, "basic", who.serialized().to_vec())
+            .arg("InitLedger")
+            .init(true)
+            .build()
+            .unwrap();
+        Proposal {
+            txid: b.txid().to_owned(),
+            signed: b.sign(who.signer.as_ref()).unwrap(),
+        }
+    };
+    let p = init(&doctor);
+    assert_eq!(
+        smc.submit_tx(&doctor, &p, &[]).await.unwrap().0,
+        TxValidationCode::Valid
+    );
+    let p = init(&doctor);
+    let e = smc.endorse(&p, &[]).await.unwrap_err();
+    assert!(
+        details(&e)[0].message.ends_with(
+            "invalid invocation: chaincode 'basic' is already initialized but called as init"
+        ),
+        "{e:?}"
+    );
+    let p = proposal(&ch, &doctor, "basic", &["ReadAsset", "asset1"], &[]);
+    assert!(smc.evaluate(&p).await.is_ok());
+
+    // A proposal timestamped 20 minutes ago: outside the peer's 15-minute window.
+    let mut ts = fabric_sdk::tx::now_timestamp();
+    ts.seconds -= 20 * 60;
+    let b = ProposalBuilder::new(&ch, "basic", doctor.serialized().to_vec())
+        .arg("ReadAsset")
+        .arg("asset1")
+        .timestamp(ts)
+        .build()
+        .unwrap();
+    let p = Proposal {
+        txid: b.txid().to_owned(),
+        signed: b.sign(doctor.signer.as_ref()).unwrap(),
+    };
+    let e = smc.endorse(&p, &[]).await.unwrap_err();
+    assert_eq!(e.code(), Code::Aborted);
+    let m = &details(&e)[0].message;
+    assert!(
+        m.starts_with("request unauthorized due to incorrect timestamp ")
+            && m.ends_with(", peer.authentication.timewindow 15m0s"),
+        "{m}"
+    );
+    net.devnet.shutdown().await.unwrap();
+}
