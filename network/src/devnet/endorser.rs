@@ -40,7 +40,7 @@ use fabric_protos::rwset::TxPvtReadWriteSet;
 use fabric_sdk::crypto::Signer;
 use fabric_sdk::identity::Identity;
 use fabric_sdk::identity::msp::format_unix_time;
-use fabric_sdk::ledger::{Simulation, SimulatorConfig, TxRwSet, TxSimulator, key_hash};
+use fabric_sdk::ledger::{Simulation, SimulatorConfig, TxRwSet, TxSimulator};
 use fabric_sdk::policy::VerifiedSigner;
 use fabric_sdk::tx::proposal::{compute_txid, proposal_hash};
 use fabric_sdk::tx::response::endorsement_message;
@@ -196,7 +196,6 @@ struct Unpacked {
     chaincode_name: String,
     input: ChaincodeInput,
     proposal_hash: [u8; 32],
-    has_transient: bool,
 }
 
 /// The endorser of one peer. Cheap to clone.
@@ -568,11 +567,6 @@ impl EndorserService {
             needs: Some(needs),
         }))
     }
-
-    /// Whether the proposal carries transient data (decides the gateway's planning).
-    pub fn has_transient(signed: &SignedProposal) -> bool {
-        unpack(signed).is_ok_and(|u| u.has_transient)
-    }
 }
 
 /// What the endorsements of a simulated transaction must satisfy.
@@ -646,7 +640,6 @@ fn unpack(signed: &SignedProposal) -> std::result::Result<Unpacked, String> {
         signature_header,
         chaincode_name: cc.name,
         input,
-        has_transient: !cpp.transient_map.is_empty(),
     })
 }
 
@@ -824,12 +817,7 @@ fn invoke_chaincode(
     })
 }
 
-/// The key hash helper, re-exported for the gateway's collection checks.
-pub fn private_key_hash(key: &str) -> Bytes {
-    key_hash(key)
-}
-
-/// Builds the peers of a devnet from the crypto material and addresses (by peer name).
+/// The devnet peer of a peer identity of the crypto material, listening at `address`.
 pub fn peer_node(
     identity: &crate::cryptogen::IdentityCrypto,
     address: impl Into<String>,

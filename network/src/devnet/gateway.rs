@@ -419,9 +419,7 @@ impl GatewayService {
                     missing.join(", ")
                 )));
             }
-            for group in groups {
-                self.endorse_group(&group, &signed, &mut collected).await;
-            }
+            self.endorse_groups(&groups, &signed, &mut collected).await;
             if collected.failed {
                 return Err(rpc_error(
                     Code::Aborted,
@@ -457,30 +455,53 @@ impl GatewayService {
         })
     }
 
-    /// Endorses on one peer of `group` (trying the next on failure); records the outcome.
-    async fn endorse_group(
+    /// Endorses on one peer of each group, the groups at once (each trying its next peer on
+    /// failure), and records the outcomes in group order.
+    async fn endorse_groups(
+        &self,
+        groups: &[Vec<EndorserService>],
+        signed: &SignedProposal,
+        collected: &mut Collected,
+    ) {
+        let attempts =
+            futures_util::future::join_all(groups.iter().map(|g| self.try_group(g, signed))).await;
+        for list in attempts {
+            let mut endorsed = false;
+            for (e, outcome) in list {
+                let (code, message, _) = response_status(&outcome, self.is_local(&e));
+                if code != Code::Ok {
+                    tracing::warn!(peer = %e.peer().name, %message, "endorse call to endorser failed");
+                    collected.details.push(Self::detail(&e, message));
+                    continue;
+                }
+                if let ProposalOutcome::Processed(p) = outcome
+                    && collected.add(&e, &p.response)
+                {
+                    endorsed = true;
+                }
+            }
+            if !endorsed {
+                collected.failed = true;
+            }
+        }
+    }
+
+    /// The peers of `group` in turn until one endorses: every attempt with its outcome.
+    async fn try_group(
         &self,
         group: &[EndorserService],
         signed: &SignedProposal,
-        collected: &mut Collected,
-    ) -> bool {
+    ) -> Vec<(EndorserService, ProposalOutcome)> {
+        let mut out = Vec::new();
         for e in group {
             let outcome = self.process(e, signed).await;
-            let (code, message, _) = response_status(&outcome, self.is_local(e));
-            if code != Code::Ok {
-                tracing::warn!(peer = %e.peer().name, %message, "endorse call to endorser failed");
-                collected.details.push(Self::detail(e, message));
-                continue;
-            }
-            let ProposalOutcome::Processed(p) = outcome else {
-                continue;
-            };
-            if collected.add(e, &p.response) {
-                return true;
+            let ok = response_status(&outcome, self.is_local(e)).0 == Code::Ok;
+            out.push((e.clone(), outcome));
+            if ok {
+                break;
             }
         }
-        collected.failed = true;
-        false
+        out
     }
 
     async fn plan_from_first_endorser(
@@ -597,14 +618,18 @@ impl GatewayService {
         };
         collected.add(&first_endorser, &first_response.response);
         collected.details.extend(details);
-        for org in orgs.iter().filter(|o| **o != first_org) {
-            let group = by_org
-                .iter()
-                .find(|(m, _)| m == org)
-                .map(|(_, l)| l.clone())
-                .unwrap_or_default();
-            self.endorse_group(&group, signed, collected).await;
-        }
+        let groups: Vec<Vec<EndorserService>> = orgs
+            .iter()
+            .filter(|o| **o != first_org)
+            .map(|org| {
+                by_org
+                    .iter()
+                    .find(|(m, _)| m == org)
+                    .map(|(_, l)| l.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        self.endorse_groups(&groups, signed, collected).await;
         if !orgs.contains(&first_org) {
             // The first endorsement is not part of the chosen layout: Fabric keeps it anyway
             // only when its organisation is in the layout; here it is not, so drop it.
