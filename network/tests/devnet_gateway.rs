@@ -1330,3 +1330,127 @@ async fn init_required_and_stale_timestamps() {
     );
     net.devnet.shutdown().await.unwrap();
 }
+
+/// Re-signs a payload (as the doctor) after `edit` changed its channel header.
+fn with_channel_header(
+    who: &SigningIdentity,
+    env: &Envelope,
+    edit: impl FnOnce(&mut fabric_protos::common::ChannelHeader),
+) -> Envelope {
+    use fabric_protos::common::ChannelHeader;
+    let mut payload = Payload::decode(env.payload.clone()).unwrap();
+    let header = payload.header.as_mut().unwrap();
+    let mut ch = ChannelHeader::decode(header.channel_header.clone()).unwrap();
+    edit(&mut ch);
+    header.channel_header = ch.encode_to_vec().into();
+    sign(
+        who,
+        Envelope {
+            payload: payload.encode_to_vec().into(),
+            signature: Bytes::new(),
+        },
+    )
+}
+
+/// The validator on hand-made blocks: one transaction per Fabric code it can give.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_codes_of_malformed_transactions() {
+    use fabric_protos::common::HeaderType;
+    use medledger_network::devnet::{Committer, TransientStore, Validator, build_block};
+    let net = start().await;
+    let ch = net.channel.clone();
+    let doctor = net.doctor();
+    let mut smc = net.client(SMC).await;
+    let p = proposal(&ch, &doctor, "kv", &["put", "v", "1"], &[]);
+    let good = sign(&doctor, smc.endorse(&p, &[]).await.unwrap());
+    let enc = |e: &Envelope| Bytes::from(e.encode_to_vec());
+
+    let garbage = Bytes::from_static(b"\xff\xff\xff not protobuf");
+    let bad_payload = enc(&Envelope {
+        payload: Bytes::from_static(b"\xff\xff"),
+        signature: good.signature.clone(),
+    });
+    let no_header = {
+        let mut payload = Payload::decode(good.payload.clone()).unwrap();
+        payload.header = None;
+        enc(&sign(
+            &doctor,
+            Envelope {
+                payload: payload.encode_to_vec().into(),
+                signature: Bytes::new(),
+            },
+        ))
+    };
+    let forged = enc(&sign(
+        &net.identity("Nurse1@seoulmedical.example.com"),
+        good.clone(),
+    ));
+    let epoch = enc(&with_channel_header(&doctor, &good, |c| c.epoch = 1));
+    let txid = enc(&with_channel_header(&doctor, &good, |c| {
+        c.tx_id = "0".repeat(64)
+    }));
+    let config = enc(&with_channel_header(&doctor, &good, |c| {
+        c.r#type = HeaderType::Config as i32
+    }));
+    let message = enc(&with_channel_header(&doctor, &good, |c| {
+        c.r#type = HeaderType::Message as i32
+    }));
+    let unendorsed = {
+        let mut payload = Payload::decode(good.payload.clone()).unwrap();
+        let mut tx = Transaction::decode(payload.data.clone()).unwrap();
+        let mut cap = ChaincodeActionPayload::decode(tx.actions[0].payload.clone()).unwrap();
+        cap.action.as_mut().unwrap().endorsements.clear();
+        tx.actions[0].payload = cap.encode_to_vec().into();
+        payload.data = tx.encode_to_vec().into();
+        enc(&sign(
+            &doctor,
+            Envelope {
+                payload: payload.encode_to_vec().into(),
+                signature: Bytes::new(),
+            },
+        ))
+    };
+    let envelopes = vec![
+        garbage,
+        bad_payload,
+        no_header,
+        forged,
+        epoch,
+        txid,
+        config,
+        message,
+        unendorsed,
+        enc(&good),
+        enc(&good),
+    ];
+    let ledger = net.devnet.ledger();
+    let tip = ledger.store().chain_info().unwrap();
+    let block = build_block(tip.height, &tip.current_block_hash, envelopes, 0, None).unwrap();
+    let validator = Validator::new(
+        net.devnet.channel().clone(),
+        std::sync::Arc::new(TransientStore::new()),
+    );
+    let snapshot = ledger.store().snapshot().unwrap();
+    let updates = validator.validate(&block, &snapshot).unwrap();
+    let codes: Vec<TxValidationCode> = updates.txs.iter().map(|t| t.code).collect();
+    assert_eq!(
+        codes,
+        [
+            TxValidationCode::InvalidOtherReason,
+            TxValidationCode::BadPayload,
+            TxValidationCode::BadCommonHeader,
+            TxValidationCode::BadCreatorSignature,
+            TxValidationCode::BadCommonHeader,
+            TxValidationCode::BadProposalTxid,
+            TxValidationCode::InvalidConfigTransaction,
+            TxValidationCode::BadCommonHeader,
+            TxValidationCode::EndorsementPolicyFailure,
+            TxValidationCode::Valid,
+            TxValidationCode::DuplicateTxid,
+        ]
+    );
+    // Only the valid one writes.
+    assert!(updates.txs[9].public.iter().any(|w| w.key == "v"));
+    assert!(updates.txs[10].public.is_empty());
+    net.devnet.shutdown().await.unwrap();
+}
