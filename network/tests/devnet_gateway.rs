@@ -381,6 +381,23 @@ fn result_of(env: &Envelope) -> Bytes {
     action.response.unwrap().payload
 }
 
+/// The MSP IDs of a prepared transaction's endorsements, in order.
+fn endorser_msps(env: &Envelope) -> Vec<String> {
+    let payload = Payload::decode(env.payload.clone()).unwrap();
+    let tx = Transaction::decode(payload.data).unwrap();
+    let cap = ChaincodeActionPayload::decode(tx.actions[0].payload.clone()).unwrap();
+    cap.action
+        .unwrap()
+        .endorsements
+        .iter()
+        .map(|e| {
+            fabric_protos::msp::SerializedIdentity::decode(e.endorser.clone())
+                .unwrap()
+                .mspid
+        })
+        .collect()
+}
+
 fn assert_status(s: &tonic::Status, code: Code, message: &str) {
     assert_eq!(s.code(), code, "{s:?}");
     assert_eq!(s.message(), message, "{s:?}");
@@ -419,6 +436,23 @@ async fn gateway_end_to_end() {
     let json: serde_json::Value =
         serde_json::from_slice(&nhis.evaluate(&p).await.unwrap()).unwrap();
     assert_eq!(json["Owner"], "Tomoko");
+
+    // From NHIS's gateway (not in AND(SMC, MJH)): NHIS endorses first, then the layout
+    // {SMC, MJH} is used without it, as Fabric's discovery plans.
+    let p = proposal(
+        &ch,
+        &doctor,
+        "basic",
+        &["CreateAsset", "asset101", "teal", "7", "Tomoko", "900"],
+        &[],
+    );
+    let env = nhis.endorse(&p, &[]).await.unwrap();
+    assert_eq!(endorser_msps(&env), [SMC, MJH]);
+    nhis.submit(&p.txid, sign(&doctor, env)).await.unwrap();
+    assert_eq!(
+        nhis.status(&doctor, &p.txid).await.unwrap().0,
+        TxValidationCode::Valid
+    );
 
     // Chaincode error on Evaluate: UNKNOWN with the chaincode message (errors.json
     // "evaluate-chaincode-error").

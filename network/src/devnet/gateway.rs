@@ -694,28 +694,40 @@ impl GatewayService {
             let all: Vec<&(String, VerifiedSigner)> = candidates.iter().collect();
             return satisfied(&all).then(|| candidates.iter().map(|(m, _)| m.clone()).collect());
         }
-        let n = candidates.len();
-        let mut masks: Vec<u32> = (1..(1u32 << n)).collect();
-        masks.sort_by_key(|m| (m.count_ones(), *m));
-        let pick = |need_preferred: bool| -> Option<Vec<String>> {
-            for &mask in &masks {
-                let set: Vec<&(String, VerifiedSigner)> = (0..n)
-                    .filter(|i| mask & (1 << i) != 0)
-                    .map(|i| &candidates[i])
-                    .collect();
-                if need_preferred && !set.iter().any(|(m, _)| Some(m.as_str()) == preferred) {
-                    continue;
-                }
-                if satisfied(&set) {
-                    return Some(set.iter().map(|(m, _)| m.clone()).collect());
-                }
-            }
-            None
-        };
         if needs.policies.is_empty() {
             return Some(preferred.map(|p| vec![p.to_owned()]).unwrap_or_default());
         }
-        preferred.and_then(|_| pick(true)).or_else(|| pick(false))
+        // Discovery's layouts: the minimal sets of organisations that satisfy every policy;
+        // those with the preferred organisation first (deterministically: by size, then by
+        // topology order).
+        let n = candidates.len();
+        let mut masks: Vec<u32> = (1..(1u32 << n)).collect();
+        masks.sort_by_key(|m| (m.count_ones(), *m));
+        let mut layouts: Vec<u32> = Vec::new();
+        for mask in masks {
+            if layouts.iter().any(|l| l & mask == *l) {
+                continue; // a smaller layout is inside: not minimal
+            }
+            let set: Vec<&(String, VerifiedSigner)> = (0..n)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| &candidates[i])
+                .collect();
+            if satisfied(&set) {
+                layouts.push(mask);
+            }
+        }
+        let names = |mask: u32| -> Vec<String> {
+            (0..n)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| candidates[i].0.clone())
+                .collect()
+        };
+        let preferred_index = preferred.and_then(|p| candidates.iter().position(|(m, _)| m == p));
+        let chosen = layouts
+            .iter()
+            .find(|l| preferred_index.is_some_and(|i| *l & (1 << i) != 0))
+            .or(layouts.first())?;
+        Some(names(*chosen))
     }
 
     // ----- Submit --------------------------------------------------------------------------
