@@ -80,6 +80,15 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// The test ledger (`fabric_chaincode::testing`) could not do what a test asked: issue an
+    /// identity, build a proposal, commit a block.
+    #[error("test ledger, {context}: {reason}")]
+    Testing {
+        /// What was being done (e.g. `test identity Org1MSP/User1`, `commit_block`).
+        context: String,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -102,6 +111,17 @@ impl From<tonic::Status> for Error {
             status.message(),
             status.code()
         ))
+    }
+}
+
+#[cfg(feature = "testing")]
+impl Error {
+    /// Shorthand for [`Error::Testing`].
+    pub(crate) fn testing(context: impl Into<String>, reason: impl std::fmt::Display) -> Error {
+        Error::Testing {
+            context: context.into(),
+            reason: reason.to_string(),
+        }
     }
 }
 

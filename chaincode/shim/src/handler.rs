@@ -22,6 +22,7 @@ use tracing::{debug, error, warn};
 use crate::chaincode::{self, Chaincode};
 use crate::peer::{PeerFeatures, PeerRequests, tx_key};
 use crate::stub::Stub;
+use crate::sync::lock;
 use crate::{Error, Result};
 
 /// Messages queued towards the peer before senders wait.
@@ -508,8 +509,4 @@ fn type_name(t: i32) -> String {
     Type::try_from(t)
         .map(|t| t.as_str_name().to_owned())
         .unwrap_or_else(|_| t.to_string())
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

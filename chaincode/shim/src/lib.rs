@@ -11,6 +11,8 @@
 //!   graceful shutdown), [`classic`] (dial the peer), [`config`] (the flags and variables).
 //! - [`peer_side`]: the peer's end of the protocol (dial a chaincode, handshake, execute
 //!   transactions), for embedded peers, test drivers and benchmarks.
+//! - [`testing`] (feature `testing`): the in-memory test ledger — unit-test chaincode with
+//!   Fabric's ledger semantics, signed proposals from generated identities, MVCC blocks.
 
 pub mod chaincode;
 pub mod classic;
@@ -23,6 +25,9 @@ pub mod peer;
 pub mod peer_side;
 pub mod server;
 pub mod stub;
+mod sync;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tls;
 mod transport;
 mod write_batch;

@@ -50,6 +50,7 @@ use tracing::{debug, warn};
 use crate::handler::OUTBOUND_QUEUE;
 use crate::peer::PeerFeatures;
 use crate::server::MAX_MESSAGE_SIZE;
+use crate::sync::lock;
 use crate::tls::ClientTlsConfig;
 use crate::transport;
 use crate::{Error, Result};
@@ -839,10 +840,6 @@ fn type_name(t: i32) -> String {
     Type::try_from(t)
         .map(|t| t.as_str_name().to_owned())
         .unwrap_or_else(|_| format!("unknown type {t}"))
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Parses a Go duration string (`"10s"`, `"1m30s"`, `"500ms"`, `"1.5h"`, `"0"`).

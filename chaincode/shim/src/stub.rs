@@ -24,6 +24,7 @@ use prost::Message;
 
 use crate::iterator::{HistoryIterator, StateIterator};
 use crate::peer::{PeerFeatures, PeerRequests};
+use crate::sync::lock;
 use crate::write_batch::{WriteBatch, WriteKind};
 use crate::{Error, Result};
 
@@ -901,10 +902,4 @@ fn require_collection(collection: &str) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// Locks a mutex whose data stays consistent even if a holder panicked (every critical section
-/// here is a single assignment or push).
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

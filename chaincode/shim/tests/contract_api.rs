@@ -7,10 +7,13 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use contract_support::{MemoryPeer, check_golden, metadata_shape_problems, recorded_proposal};
+use contract_support::{
+    bare_stub, check_golden, evaluate, metadata_shape_problems, recorded_proposal, user,
+};
 use fabric_chaincode::contract::{
     Context, Contract, ContractChaincode, ContractError, DEFAULT_INIT_MESSAGE, Info, JsonSchema,
 };
+use fabric_chaincode::testing::{TestLedger, TxOutcome};
 use fabric_chaincode::{Chaincode, Error};
 use proptest::prelude::Strategy as _;
 use serde::{Deserialize, Serialize};
@@ -183,8 +186,7 @@ fn chaincode(log: &Log) -> ContractChaincode {
 }
 
 async fn call(cc: &ContractChaincode, args: &[&str]) -> (i32, String, String) {
-    let peer = MemoryPeer::new();
-    let (r, _) = peer.invoke(cc, args).await;
+    let r = evaluate(cc, args).await;
     (
         r.status,
         String::from_utf8_lossy(&r.payload).into_owned(),
@@ -198,6 +200,10 @@ fn ok(payload: &str) -> (i32, String, String) {
 
 fn err(status: i32, message: &str) -> (i32, String, String) {
     (status, String::new(), message.to_owned())
+}
+
+async fn submit(ledger: &TestLedger, cc: &ContractChaincode, args: &[&str]) -> TxOutcome {
+    ledger.tx(&user()).args(args).submit(cc).await.unwrap()
 }
 
 #[tokio::test]
@@ -253,15 +259,28 @@ async fn another_default_contract() {
 #[tokio::test]
 async fn init_with_an_empty_function_name_succeeds() {
     let cc = chaincode(&Log::default());
-    let peer = MemoryPeer::new();
-    let r = cc.init(peer.stub(&[""], None, true)).await;
+    // The peer sends INIT for a chaincode defined with --init-required.
+    let ledger = TestLedger::new("cc").with_init_required("1");
+    let init = |args: &'static [&'static str]| {
+        let ledger = &ledger;
+        let cc = &cc;
+        async move {
+            let o = ledger
+                .tx(&user())
+                .args(args)
+                .init(true)
+                .evaluate(cc)
+                .await
+                .unwrap();
+            o.response
+        }
+    };
+    let r = init(&[""]).await;
     assert_eq!(
         (r.status, &r.payload[..]),
         (200, DEFAULT_INIT_MESSAGE.as_bytes())
     );
-    let r = cc
-        .init(peer.stub(&["Math:Add", "1", "2"], None, true))
-        .await;
+    let r = init(&["Math:Add", "1", "2"]).await;
     assert_eq!((r.status, &r.payload[..]), (200, &b"3"[..]));
 }
 
@@ -269,19 +288,20 @@ async fn init_with_an_empty_function_name_succeeds() {
 async fn hooks_run_in_order_and_can_reject() {
     let log = Log::default();
     let cc = chaincode(&log);
-    let peer = MemoryPeer::new();
+    let ledger = TestLedger::new("cc");
     let item = r#"{"name":"pen","count":2,"tags":["b","a"],"note":null}"#;
-    let (r, writes) = peer.invoke(&cc, &["Put", "k", item]).await;
-    assert_eq!(r.status, 200, "{r:?}");
+    let o = submit(&ledger, &cc, &["Put", "k", item]).await;
+    assert_eq!(o.status(), 200, "{o:?}");
     // Stored as sorted JSON.
     assert_eq!(
-        writes,
-        [contract_support::Write::Put(
-            "k".into(),
-            r#"{"count":2,"name":"pen","note":null,"tags":["b","a"]}"#.into()
+        o.writes(),
+        [(
+            "k".to_owned(),
+            Some(r#"{"count":2,"name":"pen","note":null,"tags":["b","a"]}"#.into())
         )]
+        .into()
     );
-    let (r, _) = peer.invoke(&cc, &["Get", "k"]).await;
+    let r = submit(&ledger, &cc, &["Get", "k"]).await.response;
     // Returned in field order.
     assert_eq!(
         &r.payload[..],
@@ -299,19 +319,19 @@ async fn hooks_run_in_order_and_can_reject() {
         err(500, "failed with 500")
     );
     // The after hook sees the payload and can fail the transaction.
-    let (r, writes) = peer
-        .invoke(
-            &cc,
-            &[
-                "Put",
-                "v",
-                r#"{"name":"veto","count":1,"tags":[],"note":"x"}"#,
-            ],
-        )
-        .await;
-    assert_eq!((r.status, r.message.as_str()), (200, ""));
-    assert_eq!(writes.len(), 1);
-    let (r, _) = peer.invoke(&cc, &["Get", "v"]).await;
+    let o = submit(
+        &ledger,
+        &cc,
+        &[
+            "Put",
+            "v",
+            r#"{"name":"veto","count":1,"tags":[],"note":"x"}"#,
+        ],
+    )
+    .await;
+    assert_eq!((o.status(), o.message()), (200, ""));
+    assert_eq!(o.writes().len(), 1);
+    let r = submit(&ledger, &cc, &["Get", "v"]).await.response;
     assert_eq!(
         (r.status, r.message.as_str()),
         (500, "the after hook vetoed")
@@ -392,10 +412,7 @@ async fn argument_decoding_and_its_errors() {
     let (_, _, message) = call(&cc, &["Math:Add", "1", &long]).await;
     assert!(message.len() < 250, "{message}");
     // Non-UTF-8 text.
-    let peer = MemoryPeer::new();
-    let (r, _) = peer
-        .invoke(&cc, &[&b"Math:Echo"[..], &[0xff, 0xfe][..]])
-        .await;
+    let r = evaluate(&cc, &[&b"Math:Echo"[..], &[0xff, 0xfe][..]]).await;
     assert_eq!(r.status, 500);
     assert!(
         r.message.starts_with(
@@ -405,7 +422,7 @@ async fn argument_decoding_and_its_errors() {
         "{}",
         r.message
     );
-    let (r, _) = peer.invoke(&cc, &[&[0xff][..]]).await;
+    let r = evaluate(&cc, &[&[0xff][..]]).await;
     assert_eq!(
         r.message,
         "the function name (the first argument) is not valid UTF-8"
@@ -485,15 +502,28 @@ async fn error_statuses() {
 #[tokio::test]
 async fn the_context_knows_the_client() {
     let cc = chaincode(&Log::default());
-    let peer = MemoryPeer::new();
-    let (r, _) = peer
-        .invoke_with(&cc, &["Math:WhoAmI"], Some(recorded_proposal()))
+    // A proposal recorded on a Fabric network (Org1's User1).
+    let r = cc
+        .invoke(bare_stub(&["Math:WhoAmI"], Some(recorded_proposal())))
         .await;
     assert_eq!(
         (r.status, &r.payload[..]),
         (200, &b"Org1MSP tx1 1795487368"[..])
     );
-    let (r, _) = peer.invoke(&cc, &["Math:WhoAmI"]).await;
+    // A proposal from the test ledger.
+    let o = TestLedger::new("cc")
+        .tx(&user())
+        .function("Math:WhoAmI")
+        .timestamp(1_795_487_368, 0)
+        .evaluate(&cc)
+        .await
+        .unwrap();
+    assert_eq!(
+        (o.status(), o.payload_str()),
+        (200, format!("Org1MSP {} 1795487368", o.txid).into())
+    );
+    // No proposal at all.
+    let r = cc.invoke(bare_stub(&["Math:WhoAmI"], None)).await;
     assert_eq!(r.status, 500);
     assert_eq!(
         r.message,
@@ -504,8 +534,15 @@ async fn the_context_knows_the_client() {
 #[tokio::test]
 async fn stored_values_that_do_not_parse() {
     let cc = chaincode(&Log::default());
-    let peer = MemoryPeer::with_state([("k", r#"{"name":1}"#)]);
-    let (r, _) = peer.invoke(&cc, &["Get", "k"]).await;
+    let ledger = TestLedger::new("cc");
+    ledger.put_state("k", r#"{"name":1}"#).unwrap();
+    let r = ledger
+        .tx(&user())
+        .args(["Get", "k"])
+        .evaluate(&cc)
+        .await
+        .unwrap()
+        .response;
     assert_eq!(r.status, 500);
     assert_eq!(
         r.message,
@@ -650,7 +687,7 @@ proptest::proptest! {
         let cc = chaincode(&Log::default());
         let mut all = vec![function];
         all.extend(args);
-        let (r, _) = runtime.block_on(MemoryPeer::new().invoke(&cc, &all));
+        let r = runtime.block_on(evaluate(&cc, &all));
         proptest::prop_assert!(r.status == 200 || (400..600).contains(&r.status), "{r:?}");
     }
 }

@@ -16,9 +16,11 @@ mod contract_support;
 
 use std::collections::BTreeMap;
 
+use bytes::Bytes;
 use contract_support::{
-    MemoryPeer, Write, check_golden, load_transcript, metadata_shape_problems, replay,
+    check_golden, evaluate, load_transcript, metadata_shape_problems, replay, user,
 };
+use fabric_chaincode::testing::{TestLedger, TxOutcome};
 use fabric_protos::protos::Response;
 use fabric_protos::protos::chaincode_message::Type;
 use prost::Message;
@@ -66,6 +68,20 @@ async fn replay_all(name: &str) -> BTreeMap<String, usize> {
     per_function
 }
 
+/// Submits `args` (function first) as Org1's User1; commits it if the chaincode succeeded.
+async fn submit<A: AsRef<[u8]>>(
+    ledger: &TestLedger,
+    chaincode: &fabric_chaincode::contract::ContractChaincode,
+    args: &[A],
+) -> TxOutcome {
+    ledger
+        .tx(&user())
+        .args(args)
+        .submit(chaincode)
+        .await
+        .expect("submit")
+}
+
 #[tokio::test]
 async fn replays_every_recorded_basic_transaction_byte_for_byte() {
     let counts = replay_all("basic").await;
@@ -97,10 +113,10 @@ async fn replays_the_recorded_init_transactions() {
 #[tokio::test]
 async fn the_recorded_values_come_out_of_a_ledger_run_too() {
     // The same sequence as the recording (InitLedger → ... → ReadAsset of a deleted asset), on
-    // the in-memory ledger, starting empty: every PUT_STATE value and every response equals the
+    // the test ledger, starting empty: every written value and every response equals the
     // recorded one of peer0.org1's first connection.
     let chaincode = asset_transfer::chaincode().expect("valid chaincode");
-    let peer = MemoryPeer::new();
+    let ledger = TestLedger::new("basic");
     let txs = load_transcript("basic");
     let sequence: Vec<_> = txs
         .iter()
@@ -114,32 +130,34 @@ async fn the_recorded_values_come_out_of_a_ledger_run_too() {
         sequence.iter().map(|t| &t.op).collect::<Vec<_>>()
     );
     for tx in sequence {
-        let (response, writes) = peer.invoke(&chaincode, &tx.args()).await;
+        let outcome = submit(&ledger, &chaincode, &tx.args()).await;
         assert_eq!(
-            response.encode_to_vec(),
+            outcome.response.encode_to_vec(),
             tx.completed.payload.to_vec(),
-            "{}: {response:?}",
-            tx.op
+            "{}: {:?}",
+            tx.op,
+            outcome.response
         );
-        let recorded: Vec<Write> = tx
+        // The recorded PUT_STATE / DEL_STATE requests, as the read-write set holds them.
+        let recorded: BTreeMap<String, Option<Bytes>> = tx
             .exchanges
             .iter()
             .filter_map(|(req, _)| match Type::try_from(req.r#type) {
                 Ok(Type::PutState) => {
                     let p = fabric_protos::protos::PutState::decode(req.payload.clone()).ok()?;
-                    Some(Write::Put(p.key, p.value))
+                    Some((p.key, Some(p.value)))
                 }
                 Ok(Type::DelState) => {
                     let d = fabric_protos::protos::DelState::decode(req.payload.clone()).ok()?;
-                    Some(Write::Delete(d.key))
+                    Some((d.key, None))
                 }
                 _ => None,
             })
             .collect();
-        assert_eq!(writes, recorded, "{}", tx.op);
+        assert_eq!(outcome.writes(), recorded, "{}", tx.op);
     }
     assert_eq!(
-        peer.keys(),
+        ledger.keys(),
         ["asset1", "asset2", "asset3", "asset4", "asset5", "asset6"]
     );
 }
@@ -147,21 +165,22 @@ async fn the_recorded_values_come_out_of_a_ledger_run_too() {
 #[tokio::test]
 async fn argument_errors_name_the_parameter() {
     let chaincode = asset_transfer::chaincode().expect("valid chaincode");
-    let peer = MemoryPeer::new();
-    let (response, writes) = peer
-        .invoke(
-            &chaincode,
-            &["CreateAsset", "a1", "blue", "big", "Ann", "5"],
-        )
-        .await;
+    let ledger = TestLedger::new("basic");
+    let outcome = submit(
+        &ledger,
+        &chaincode,
+        &["CreateAsset", "a1", "blue", "big", "Ann", "5"],
+    )
+    .await;
+    let response = &outcome.response;
     assert_eq!(response.status, 500);
-    assert!(writes.is_empty());
+    assert!(outcome.writes().is_empty());
     assert_eq!(
         response.message,
         "error managing parameter size (3 of 5) of CreateAsset: expected u64 (a JSON integer), \
          got \"big\": expected value at line 1 column 1"
     );
-    let (response, _) = peer.invoke(&chaincode, &["ReadAsset"]).await;
+    let response = evaluate(&chaincode, &["ReadAsset"]).await;
     assert_eq!(
         response.message,
         "Expected 1 parameters, but 0 have been supplied: AssetTransfer:ReadAsset(id: String)"
@@ -171,31 +190,35 @@ async fn argument_errors_name_the_parameter() {
 #[tokio::test]
 async fn unusual_stored_values_do_not_break_it() {
     let chaincode = asset_transfer::chaincode().expect("valid chaincode");
-    let peer = MemoryPeer::with_state([
-        ("a", "not json"),
-        ("b", r#"{"Owner":5,"z":{"y":1,"x":[1.5,1e21]}}"#),
-        ("c", "[1,2]"),
-    ]);
-    let (response, _) = peer.invoke(&chaincode, &["GetAllAssets"]).await;
+    let ledger = TestLedger::new("basic");
+    ledger
+        .put_states([
+            ("a", "not json"),
+            ("b", r#"{"Owner":5,"z":{"y":1,"x":[1.5,1e21]}}"#),
+            ("c", "[1,2]"),
+        ])
+        .unwrap();
+    let response = submit(&ledger, &chaincode, &["GetAllAssets"])
+        .await
+        .response;
     assert_eq!(
         String::from_utf8_lossy(&response.payload),
         r#"["not json",{"Owner":5,"z":{"x":[1.5,1e+21],"y":1}},[1,2]]"#
     );
-    let (response, writes) = peer
-        .invoke(&chaincode, &["TransferAsset", "b", "Zoe"])
-        .await;
+    let outcome = submit(&ledger, &chaincode, &["TransferAsset", "b", "Zoe"]).await;
+    let response = &outcome.response;
     assert_eq!(response.status, 200, "{response:?}");
     assert_eq!(&response.payload[..], b"5");
     assert_eq!(
-        writes,
-        [Write::Put(
-            "b".into(),
-            r#"{"Owner":"Zoe","z":{"x":[1.5,1e+21],"y":1}}"#.into()
+        outcome.writes(),
+        [(
+            "b".to_owned(),
+            Some(r#"{"Owner":"Zoe","z":{"x":[1.5,1e+21],"y":1}}"#.into())
         )]
+        .into()
     );
-    let (response, writes) = peer
-        .invoke(&chaincode, &["TransferAsset", "a", "Zoe"])
-        .await;
+    let outcome = submit(&ledger, &chaincode, &["TransferAsset", "a", "Zoe"]).await;
+    let response = &outcome.response;
     assert_eq!(response.status, 500);
     assert!(
         response
@@ -203,20 +226,17 @@ async fn unusual_stored_values_do_not_break_it() {
             .starts_with("The asset a is not valid JSON"),
         "{response:?}"
     );
-    assert!(writes.is_empty());
-    let (response, _) = peer
-        .invoke(&chaincode, &["TransferAsset", "c", "Zoe"])
-        .await;
+    assert!(outcome.writes().is_empty());
+    let response = submit(&ledger, &chaincode, &["TransferAsset", "c", "Zoe"])
+        .await
+        .response;
     assert_eq!(response.message, "The asset c is not a JSON object");
 }
 
 #[tokio::test]
 async fn metadata_matches_the_golden_file() {
     let chaincode = asset_transfer::chaincode().expect("valid chaincode");
-    let peer = MemoryPeer::new();
-    let (response, _) = peer
-        .invoke(&chaincode, &["org.hyperledger.fabric:GetMetadata"])
-        .await;
+    let response = evaluate(&chaincode, &["org.hyperledger.fabric:GetMetadata"]).await;
     assert_eq!(response.status, 200);
     assert_eq!(response.payload, chaincode.metadata());
     let metadata: serde_json::Value = serde_json::from_slice(&response.payload).unwrap();

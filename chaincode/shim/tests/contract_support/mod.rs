@@ -1,20 +1,18 @@
-//! Test peers for the contract tests: an in-memory ledger and a replayer of recorded streams.
+//! Test peers for the contract tests: the test ledger with a client identity, a replayer of
+//! recorded streams, a bare stub.
 
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use base64::Engine;
 use bytes::Bytes;
+use fabric_chaincode::testing::{TestIdentity, TestLedger};
 use fabric_chaincode::{Chaincode, Error, PeerFeatures, PeerRequests, Response, Stub};
 use fabric_protos::protos::chaincode_message::Type;
-use fabric_protos::protos::{
-    ChaincodeInput, ChaincodeMessage, DelState, GetState, GetStateByRange, PutState, QueryResponse,
-    QueryResultBytes, SignedProposal,
-};
-use fabric_protos::queryresult::Kv;
+use fabric_protos::protos::{ChaincodeInput, ChaincodeMessage, SignedProposal};
 use futures_util::future::BoxFuture;
 use prost::Message;
 
@@ -22,173 +20,64 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A write the chaincode asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Write {
-    Put(String, Bytes),
-    Delete(String),
+// ------------------------------------------------------------------ the test ledger
+
+/// Org1's User1, the client of the test-ledger runs.
+pub fn user() -> TestIdentity {
+    static USER: LazyLock<TestIdentity> =
+        LazyLock::new(|| TestIdentity::new("Org1MSP").expect("test identity"));
+    USER.clone()
 }
 
-/// A BTreeMap ledger answering GET_STATE, PUT_STATE, DEL_STATE, GET_STATE_BY_RANGE and
-/// QUERY_STATE_CLOSE with Fabric's semantics: reads see committed state only (no
-/// read-your-writes); [`MemoryPeer::invoke`] commits the writes of a successful transaction.
-#[derive(Default)]
-pub struct MemoryPeer {
-    state: Mutex<BTreeMap<String, Bytes>>,
-    writes: Mutex<Vec<Write>>,
+/// Evaluates `args` (function first) on a fresh, empty test ledger.
+pub async fn evaluate<C: Chaincode, A: AsRef<[u8]>>(chaincode: &C, args: &[A]) -> Response {
+    TestLedger::new("cc")
+        .tx(&user())
+        .args(args)
+        .evaluate(chaincode)
+        .await
+        .expect("evaluate")
+        .response
 }
 
-impl MemoryPeer {
-    pub fn new() -> Arc<Self> {
-        Arc::new(MemoryPeer::default())
-    }
+/// A peer that refuses every request (for stubs that never reach the ledger).
+struct NoPeer;
 
-    pub fn with_state<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)>) -> Arc<Self> {
-        let peer = MemoryPeer::default();
-        for (k, v) in entries {
-            lock(&peer.state).insert(k.to_owned(), Bytes::copy_from_slice(v.as_bytes()));
-        }
-        Arc::new(peer)
-    }
-
-    pub fn get(&self, key: &str) -> Option<Bytes> {
-        lock(&self.state).get(key).cloned()
-    }
-
-    pub fn keys(&self) -> Vec<String> {
-        lock(&self.state).keys().cloned().collect()
-    }
-
-    /// A stub for a transaction with these arguments (function first).
-    pub fn stub<A: AsRef<[u8]>>(
-        self: &Arc<Self>,
-        args: &[A],
-        proposal: Option<SignedProposal>,
-        is_init: bool,
-    ) -> Stub {
-        let input = ChaincodeInput {
-            args: args
-                .iter()
-                .map(|a| Bytes::copy_from_slice(a.as_ref()))
-                .collect(),
-            is_init,
-            ..Default::default()
-        };
-        let peer: Arc<dyn PeerRequests> = self.clone();
-        Stub::new(
-            "mychannel",
-            "tx1",
-            input,
-            proposal,
-            peer,
-            PeerFeatures::default(),
-        )
-    }
-
-    /// Runs one transaction; commits its writes if it succeeded. Returns the response and the
-    /// writes it asked for.
-    pub async fn invoke<C: Chaincode, A: AsRef<[u8]>>(
-        self: &Arc<Self>,
-        chaincode: &C,
-        args: &[A],
-    ) -> (Response, Vec<Write>) {
-        self.invoke_with(chaincode, args, None).await
-    }
-
-    pub async fn invoke_with<C: Chaincode, A: AsRef<[u8]>>(
-        self: &Arc<Self>,
-        chaincode: &C,
-        args: &[A],
-        proposal: Option<SignedProposal>,
-    ) -> (Response, Vec<Write>) {
-        lock(&self.writes).clear();
-        let response = chaincode.invoke(self.stub(args, proposal, false)).await;
-        let writes = std::mem::take(&mut *lock(&self.writes));
-        if response.status < 400 {
-            let mut state = lock(&self.state);
-            for w in &writes {
-                match w {
-                    Write::Put(k, v) if v.is_empty() => {
-                        state.remove(k);
-                    }
-                    Write::Put(k, v) => {
-                        state.insert(k.clone(), v.clone());
-                    }
-                    Write::Delete(k) => {
-                        state.remove(k);
-                    }
-                }
-            }
-        }
-        (response, writes)
-    }
-
-    fn answer(&self, kind: Type, payload: Bytes) -> Result<Bytes, String> {
-        let decode_err = |e: prost::DecodeError| e.to_string();
-        match kind {
-            Type::GetState => {
-                let req = GetState::decode(payload).map_err(decode_err)?;
-                Ok(lock(&self.state).get(&req.key).cloned().unwrap_or_default())
-            }
-            Type::PutState => {
-                let req = PutState::decode(payload).map_err(decode_err)?;
-                lock(&self.writes).push(Write::Put(req.key, req.value));
-                Ok(Bytes::new())
-            }
-            Type::DelState => {
-                let req = DelState::decode(payload).map_err(decode_err)?;
-                lock(&self.writes).push(Write::Delete(req.key));
-                Ok(Bytes::new())
-            }
-            Type::GetStateByRange => {
-                let req = GetStateByRange::decode(payload).map_err(decode_err)?;
-                let state = lock(&self.state);
-                let results = state
-                    .range(req.start_key.clone()..)
-                    .take_while(|(k, _)| req.end_key.is_empty() || **k < req.end_key)
-                    .map(|(k, v)| QueryResultBytes {
-                        result_bytes: Bytes::from(
-                            Kv {
-                                namespace: "cc".into(),
-                                key: k.clone(),
-                                value: v.clone(),
-                            }
-                            .encode_to_vec(),
-                        ),
-                    })
-                    .collect();
-                let response = QueryResponse {
-                    results,
-                    has_more: false,
-                    id: "iterator-1".into(),
-                    ..Default::default()
-                };
-                Ok(Bytes::from(response.encode_to_vec()))
-            }
-            Type::QueryStateClose => Ok(Bytes::from(QueryResponse::default().encode_to_vec())),
-            other => Err(format!(
-                "{} is not supported by the in-memory test peer",
-                other.as_str_name()
-            )),
-        }
-    }
-}
-
-impl PeerRequests for MemoryPeer {
+impl PeerRequests for NoPeer {
     fn request<'a>(
         &'a self,
         _channel_id: &'a str,
         _txid: &'a str,
         kind: Type,
-        payload: Bytes,
+        _payload: Bytes,
     ) -> BoxFuture<'a, fabric_chaincode::Result<Bytes>> {
         Box::pin(async move {
-            self.answer(kind, payload).map_err(|message| Error::Peer {
+            Err(Error::Peer {
                 request: kind.as_str_name(),
-                message,
+                message: "this stub has no ledger".into(),
             })
         })
     }
+}
+
+/// A stub for transaction `tx1` with these arguments and proposal (possibly none: what a
+/// chaincode sees from a peer that sends no signed proposal), and no ledger.
+pub fn bare_stub<A: AsRef<[u8]>>(args: &[A], proposal: Option<SignedProposal>) -> Stub {
+    let input = ChaincodeInput {
+        args: args
+            .iter()
+            .map(|a| Bytes::copy_from_slice(a.as_ref()))
+            .collect(),
+        ..Default::default()
+    };
+    Stub::new(
+        "mychannel",
+        "tx1",
+        input,
+        proposal,
+        Arc::new(NoPeer),
+        PeerFeatures::default(),
+    )
 }
 
 // ------------------------------------------------------------------ recorded transcripts
