@@ -58,6 +58,9 @@ pub enum Command {
     /// Network operations: crypto material for the consortium.
     #[command(subcommand)]
     Network(NetworkCommand),
+    /// Run the embedded devnet: a Fabric-compatible network in this process.
+    #[command(subcommand)]
+    Devnet(DevnetCommand),
     /// Inspect identities (MSP directories).
     #[command(subcommand)]
     Identity(IdentityCommand),
@@ -94,6 +97,32 @@ pub struct CryptoArgs {
     /// Replace material already in the output directory.
     #[arg(long)]
     pub overwrite: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevnetCommand {
+    /// Start the devnet (or resume it) and serve until Ctrl-C or SIGTERM.
+    ///
+    /// On first start the data directory gets the crypto material, the channel's genesis block
+    /// and the CCaaS chaincode packages; later starts reuse them and continue the ledger. Every
+    /// peer serves the Fabric Gateway and Deliver APIs over TLS; a connection file per
+    /// organisation (connections/<MSP>.json) says where and with which identities to connect.
+    #[command(after_help = "Examples:\n  medledger devnet up\n  \
+        medledger devnet up --dir ./devnet --topology network/topology/medical.toml\n  \
+        medledger devnet up --output json")]
+    Up(DevnetUpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DevnetUpArgs {
+    /// Data directory (ledger, crypto material, connection files). Default: the topology's
+    /// `[devnet] data_dir` (.medledger/devnet).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Topology file (TOML). Default: the one saved in the data directory, else the medical
+    /// consortium.
+    #[arg(long)]
+    pub topology: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

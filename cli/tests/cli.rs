@@ -96,3 +96,75 @@ fn usage_errors_exit_2() {
     assert_eq!(medledger(&["no-such-command"]).status.code(), Some(2));
     assert_eq!(medledger(&["network", "crypto"]).status.code(), Some(2));
 }
+
+/// Starts `medledger devnet up` in `dir`, waits until it serves, stops it with SIGTERM; returns
+/// what it printed.
+#[cfg(unix)]
+fn devnet_up_once(dir: &std::path::Path) -> String {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_medledger"))
+        .args(["devnet", "up", "--dir", dir.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run medledger");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut out = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        out.push_str(&line);
+        out.push('\n');
+        if line.contains("serving;") {
+            break;
+        }
+    }
+    assert!(out.contains("serving;"), "{out}");
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    for line in lines {
+        out.push_str(&line.unwrap());
+        out.push('\n');
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{out}");
+    out
+}
+
+#[cfg(unix)]
+#[test]
+fn devnet_up_creates_then_resumes_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("devnet");
+    let first = devnet_up_once(&data);
+    assert!(first.contains("Devnet created in"), "{first}");
+    assert!(
+        first.contains("peer peer0.seoulmedical.example.com"),
+        "{first}"
+    );
+    assert!(first.contains("stopped"), "{first}");
+    for msp in [
+        "SeoulMedicalCenterMSP",
+        "MyongjiHospitalMSP",
+        "NHISMSP",
+        "PharmacyMSP",
+    ] {
+        let path = data.join("connections").join(format!("{msp}.json"));
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(v["msp_id"], msp);
+        assert_eq!(v["channel"], "medledger");
+        assert!(
+            v["gateway_address"]
+                .as_str()
+                .unwrap()
+                .starts_with("127.0.0.1:")
+        );
+        assert!(std::path::Path::new(v["tls_root_cert"].as_str().unwrap()).exists());
+    }
+    let second = devnet_up_once(&data);
+    assert!(second.contains("Devnet resumed in"), "{second}");
+}

@@ -1,11 +1,12 @@
 //! One module per command group; each turns parsed arguments into library calls and a report.
 
 mod demo;
+mod devnet;
 mod identity;
 mod network;
 mod policy;
 
-use crate::cli::{Cli, Command, IdentityCommand, NetworkCommand, PolicyCommand};
+use crate::cli::{Cli, Command, DevnetCommand, IdentityCommand, NetworkCommand, PolicyCommand};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -13,6 +14,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(args) => demo::run(&args, format),
         Command::Network(NetworkCommand::Crypto(args)) => network::crypto(&args, format),
+        Command::Devnet(DevnetCommand::Up(args)) => devnet::up(&args, format),
         Command::Identity(IdentityCommand::Show(args)) => identity::show(&args, format),
         Command::Policy(PolicyCommand::Encode(args)) => policy::encode(&args, format),
     }

@@ -88,6 +88,165 @@ pub fn generate_with(
     }
 }
 
+/// One organisation as [`load`] walks it: top directory, name, MSP ID, domain, type, nodes,
+/// users.
+type LoadSection<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    OrgType,
+    Vec<(&'a Node, IdentityKind)>,
+    &'a [User],
+);
+
+/// One identity as [`load`] finds it: directory, full name, short name, kind, role, TLS file
+/// stem.
+type LoadEntry = (
+    PathBuf,
+    String,
+    String,
+    IdentityKind,
+    Option<crate::topology::Role>,
+    &'static str,
+);
+
+/// The summary of crypto material generated earlier for `topology` into `out_dir` (for a devnet
+/// that resumes): the same paths [`generate`] reports, each checked to exist.
+pub fn load(topology: &Topology, out_dir: impl AsRef<Path>) -> Result<CryptoSummary> {
+    let out_dir = out_dir.as_ref();
+    let mut orgs = Vec::new();
+    let mut identities = Vec::new();
+    let check = |p: PathBuf| -> Result<PathBuf> {
+        if p.exists() {
+            Ok(p)
+        } else {
+            Err(Error::OutputDir {
+                path: out_dir.to_owned(),
+                reason: format!(
+                    "{} is missing; the crypto material does not match the topology",
+                    p.display()
+                ),
+            })
+        }
+    };
+    let o = &topology.orderer_org;
+    let mut sections: Vec<LoadSection<'_>> = vec![(
+        "ordererOrganizations",
+        &o.name,
+        &o.msp_id,
+        &o.domain,
+        OrgType::Orderer,
+        o.orderers
+            .iter()
+            .map(|n| (n, IdentityKind::Orderer))
+            .collect(),
+        &o.users,
+    )];
+    for org in &topology.orgs {
+        sections.push((
+            "peerOrganizations",
+            &org.name,
+            &org.msp_id,
+            &org.domain,
+            OrgType::Peer(org.kind),
+            org.peers.iter().map(|n| (n, IdentityKind::Peer)).collect(),
+            &org.users,
+        ));
+    }
+    for (top, name, msp_id, domain, org_type, nodes, users) in sections {
+        let dir = out_dir.join(top).join(domain);
+        orgs.push(OrgCrypto {
+            name: name.to_owned(),
+            msp_id: msp_id.to_owned(),
+            domain: domain.to_owned(),
+            org_type,
+            msp_dir: check(dir.join("msp"))?,
+            ca_cert: check(dir.join("ca").join(format!("ca.{domain}-cert.pem")))?,
+            ca_key: check(dir.join("ca").join("priv_sk"))?,
+            tlsca_cert: check(dir.join("tlsca").join(format!("tlsca.{domain}-cert.pem")))?,
+            tlsca_key: check(dir.join("tlsca").join("priv_sk"))?,
+            dir: dir.clone(),
+        });
+        let mut entries: Vec<LoadEntry> = Vec::new();
+        for (node, kind) in nodes {
+            let host = format!("{}.{domain}", node.name);
+            let sub = if kind == IdentityKind::Orderer {
+                "orderers"
+            } else {
+                "peers"
+            };
+            entries.push((
+                dir.join(sub).join(&host),
+                host,
+                node.name.clone(),
+                kind,
+                None,
+                "server",
+            ));
+        }
+        for user in users {
+            let full = format!("{}@{domain}", user.name);
+            let kind = match user.user_type {
+                UserType::Admin => IdentityKind::Admin,
+                UserType::Client => IdentityKind::Client,
+            };
+            entries.push((
+                dir.join("users").join(&full),
+                full,
+                user.name.clone(),
+                kind,
+                user.role,
+                "client",
+            ));
+        }
+        for (idir, cn, short, kind, role, stem) in entries {
+            let msp_dir = idir.join("msp");
+            let tls_dir = idir.join("tls");
+            identities.push(IdentityCrypto {
+                org: name.to_owned(),
+                msp_id: msp_id.to_owned(),
+                cert: check(msp_dir.join("signcerts").join(format!("{cn}-cert.pem")))?,
+                key: check(msp_dir.join("keystore").join("priv_sk"))?,
+                tls_cert: check(tls_dir.join(format!("{stem}.crt")))?,
+                tls_key: check(tls_dir.join(format!("{stem}.key")))?,
+                tls_ca_cert: check(tls_dir.join("ca.crt"))?,
+                name: cn,
+                short_name: short,
+                kind,
+                role,
+                msp_dir,
+                tls_dir,
+            });
+        }
+    }
+    let mut files = Vec::new();
+    collect_files(out_dir, out_dir, &mut files)?;
+    files.sort();
+    Ok(CryptoSummary {
+        out_dir: out_dir.to_owned(),
+        key_algorithm: topology.key_algorithm,
+        orgs,
+        identities,
+        files,
+    })
+}
+
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let path = entry.path();
+        let ft = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        if ft.is_dir() {
+            collect_files(root, &path, out)?;
+        } else if let Ok(rel) = path.strip_prefix(root) {
+            out.push(rel.to_owned());
+        }
+    }
+    Ok(())
+}
+
 /// The organisation-level facts every identity of an org needs.
 struct OrgCtx<'a> {
     name: &'a str,

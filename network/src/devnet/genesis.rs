@@ -590,7 +590,7 @@ pub fn msp_from_group(msp_id: &str, group: &ConfigGroup) -> Result<Msp> {
     .map_err(Error::fabric(format!("MSP {msp_id}")))
 }
 
-fn signature_policy_of(
+pub(crate) fn signature_policy_of(
     group: &ConfigGroup,
     name: &str,
     msp_id: &str,

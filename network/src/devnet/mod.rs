@@ -1,9 +1,16 @@
-//! The embedded devnet: a Fabric-compatible network in one process.
-//!
-//! This part holds the ledger side of a peer and the ordering service:
+//! The embedded devnet: a Fabric-compatible network in one process ([`Devnet::start`]).
 //!
 //! | module | what it does |
 //! |---|---|
+//! | [`network`] | [`Devnet`]: crypto material, ledger, ordering, one TLS endpoint per peer (Gateway + Deliver), chaincode connections, connection files |
+//! | [`gateway`] | the peer Gateway service (Evaluate, Endorse, Submit, CommitStatus, ChaincodeEvents) with Fabric's codes and error details |
+//! | [`endorser`] | `ProcessProposal` as a Fabric peer: auth filters, proposal checks, Writers ACL, simulation over the chaincode stream, signed responses, transient store |
+//! | [`validator`] | the committer's validation ([`Committer`]): structure, creator, endorsement policies (chaincode, collection, key-level), duplicates, MVCC |
+//! | [`policies`] | which endorsement policies a read-write set needs (shared by validator and gateway) |
+//! | [`channel`] | the channel as peers see it: MSPs, policies, chaincode definitions |
+//! | [`chaincode`] | chaincode connections per peer (dial CCaaS or start a command), READY features |
+//! | [`package`] | CCaaS packages and package ids |
+//! | [`state`] | the store's snapshots as `StateReader`s (per-organisation private data view) |
 //! | [`store`] | blocks, transaction index, world state, private data, history in one redb file; one write transaction per block |
 //! | [`ledger`] | the store plus notifications: height watch, committed-block stream, commit status by txid |
 //! | [`orderer`] | block cutting (count, size, timeout) and block building (hash chain, orderer signature) |
@@ -15,20 +22,35 @@
 //! | [`envelope`] | reading envelope headers without re-encoding |
 
 pub mod acl;
+pub mod chaincode;
+pub mod channel;
 pub mod committer;
 pub mod deliver;
+pub mod endorser;
 pub mod envelope;
+pub mod gateway;
 pub mod genesis;
 pub mod ledger;
+pub mod network;
 pub mod orderer;
+pub mod package;
+pub mod policies;
+pub mod state;
 pub mod store;
 pub mod tls;
+pub mod validator;
 
 pub use acl::{
     AccessControl, ChannelPolicy, MspAccessControl, Requester, SignedData, check_broadcast,
 };
+pub use chaincode::ChaincodeSupport;
+pub use channel::{ChaincodeDefinition, ChannelContext};
 pub use committer::{AcceptAll, Committer, Pipeline};
 pub use deliver::{DeliverConfig, DeliverService};
+pub use endorser::{EndorserService, PeerNode, ProposalOutcome, TransientStore};
+pub use gateway::GatewayService;
 pub use ledger::Ledger;
+pub use network::{ConnectionProfile, Devnet, DevnetPeer};
 pub use orderer::{BatchConfig, OrdererHandle, build_block};
 pub use store::{BlockUpdates, Store};
+pub use validator::Validator;
