@@ -23,7 +23,7 @@
 //! their collections taken from the [`TransientStore`] (the set whose hash matches the
 //! transaction's).
 
-use super::channel::{ChannelContext, Validity};
+use super::channel::ChannelContext;
 use super::committer::Committer;
 use super::endorser::TransientStore;
 use super::policies::{PolicyLookupError, WrittenKey, required_policies, validation_parameter};
@@ -198,12 +198,7 @@ impl Validator {
         }
         if self
             .channel
-            .verify(
-                &shdr.creator,
-                &env.payload,
-                &env.signature,
-                Validity::IgnoringExpiry,
-            )
+            .verify_signer(&shdr.creator, &env.payload, &env.signature)
             .is_err()
         {
             return reject(Code::BadCreatorSignature, &chdr.tx_id, ts);
