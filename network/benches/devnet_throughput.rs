@@ -1,39 +1,43 @@
 //! Devnet throughput: committed transactions per second, end-to-end latency and evaluations per
 //! second of the embedded devnet on the default topology, driven over the Gateway API.
 //!
-//! What runs, all in this process on a multi-threaded Tokio runtime:
+//! What runs, in this process, on three Tokio runtimes as three processes would have them:
 //!
-//! - `Devnet::start` in a temporary directory with `Topology::medical_default()` (four
-//!   organisations, one peer each, TLS on, free ports, full validation, redb ledger fsync'd per
-//!   block); its chaincode definition keeps the default endorsement policy
-//!   `OutOf(2, SMC.peer, MJH.peer, NHIS.peer)` (two organisations endorse every transaction),
-//!   and is served as chaincode-as-a-service by our shim: the asset-transfer contract of
-//!   `chaincode/shim/examples/asset_transfer` (a `ChaincodeServer` on 127.0.0.1, no TLS);
-//! - client tasks using a small Gateway client written with `fabric_sdk::tx` (as
-//!   `tests/devnet_gateway.rs` does) over TLS to Seoul Medical Center's gateway, signing with
-//!   the aws-lc signer as Doctor1: per transaction Endorse → sign → Submit → CommitStatus
-//!   (signed). Each task transfers its own asset back and forth (`TransferAsset asset-<w>`, a
-//!   read-modify-write), so there are no MVCC conflicts; every commit code is checked and
-//!   invalid transactions are counted and reported.
-//! - evaluations: `ReadAsset asset-<w>` via Evaluate.
+//! - the devnet (multi-threaded runtime, threads `devnet`): `Devnet::start` in a temporary
+//!   directory with `Topology::medical_default()` (four organisations, one peer each, TLS on,
+//!   free ports, full validation, redb ledger fsync'd per block); its chaincode definition keeps
+//!   the default endorsement policy `OutOf(2, SMC.peer, MJH.peer, NHIS.peer)`, so two
+//!   organisations endorse every transaction;
+//! - the chaincode (current-thread runtime, thread `chaincode`, as the example's `main`): the
+//!   asset-transfer contract of `chaincode/shim/examples/asset_transfer` served by our shim as
+//!   chaincode-as-a-service on 127.0.0.1 (no TLS), dialled by each endorsing peer;
+//! - the clients (multi-threaded runtime, threads `client`): tasks using a small Gateway client
+//!   written with `fabric_sdk::tx` (as `tests/devnet_gateway.rs` does) over TLS to Seoul Medical
+//!   Center's gateway, signing with the aws-lc signer as Doctor1: per transaction Endorse → sign
+//!   → Submit → CommitStatus (signed). Each task transfers its own asset back and forth
+//!   (`TransferAsset asset-<w>`, a read-modify-write), so there are no MVCC conflicts; every
+//!   commit code is checked, invalid transactions are counted and reported. Evaluations:
+//!   `ReadAsset asset-<w>` via Evaluate.
 //!
 //! ```text
 //! cargo bench -p medledger-network --bench devnet_throughput
 //! BENCH_QUICK=1 cargo bench -p medledger-network --bench devnet_throughput      # ~1 s points
-//! BENCH_CUT=10,2s cargo bench -p medledger-network --bench devnet_throughput    # block cutting
+//! BENCH_CUT=10,10ms cargo bench -p medledger-network --bench devnet_throughput  # block cutting
 //! ```
 //!
 //! Settings (environment): `BENCH_SECS` (measured seconds per point, default 4; 1 with
-//! `BENCH_QUICK=1`), `BENCH_CONCURRENCY` (default `1,4,16,64,256`), `BENCH_EVAL` (0 skips the
-//! evaluations), `BENCH_LONE` (lone transactions measured, default 3), `BENCH_CUT=<max tx
-//! count>,<batch timeout>` (default: the topology's, 10 transactions and 2 s),
-//! `BENCH_CONNECTIONS` (HTTP/2 connections to the gateway, default 4), `BENCH_SKIP_SWEEP=1`.
+//! `BENCH_QUICK=1`; points with fewer tasks than the block's transaction count are measured
+//! over at least three batch timeouts, since every block then waits for the timeout),
+//! `BENCH_CONCURRENCY` (default `1,4,16,64,256`), `BENCH_EVAL` (0 skips the evaluations),
+//! `BENCH_LONE` (lone transactions measured, default 3), `BENCH_CUT=<max tx count>,<batch
+//! timeout>` (default: the topology's, 10 transactions and 2 s), `BENCH_CONNECTIONS` (HTTP/2
+//! connections to the gateway, default 4), `BENCH_SKIP_SWEEP=1`.
 //!
 //! Prints per concurrency: committed tx/s, p50/p99 latency (proposal built → commit status
-//! received), invalid transactions, blocks and mean transactions per block, and the process's
-//! CPU time (utime+stime of `/proc/self/stat`: devnet, chaincode and clients together) per
-//! transaction; then evaluations per second, and the latency of a lone transaction against the
-//! batch timeout.
+//! received) and the p50 of each phase, invalid transactions, blocks and transactions per
+//! block, and CPU time per transaction (utime + stime): of the whole process, and split into
+//! devnet, chaincode and client threads; then the same for evaluations, and the latency of lone
+//! transactions against the batch timeout.
 
 #[path = "../../chaincode/shim/examples/asset_transfer/contract.rs"]
 #[allow(dead_code)]
@@ -207,23 +211,28 @@ impl Client {
     }
 }
 
-async fn connect(devnet: &Devnet, me: Arc<SigningIdentity>, n: usize) -> Res<Vec<Client>> {
-    let peer = devnet
-        .peer_of(GATEWAY_MSP)
-        .ok_or("no gateway peer for the client's organisation")?;
-    let ca = std::fs::read(&peer.tls_root_cert)?;
+/// Where and how the clients connect.
+#[derive(Clone)]
+struct Target {
+    address: String,
+    server_name: String,
+    ca_pem: Vec<u8>,
+    channel: String,
+}
+
+async fn connect(target: Target, me: Arc<SigningIdentity>, n: usize) -> Res<Vec<Client>> {
     let mut out = Vec::new();
     for _ in 0..n {
         let tls = ClientTlsConfig::new()
-            .ca_certificate(Certificate::from_pem(&ca))
-            .domain_name(peer.name.clone());
-        let ch = Endpoint::from_shared(format!("https://{}", peer.address))?
+            .ca_certificate(Certificate::from_pem(&target.ca_pem))
+            .domain_name(target.server_name.clone());
+        let ch = Endpoint::from_shared(format!("https://{}", target.address))?
             .tls_config(tls)?
             .connect()
             .await?;
         out.push(Client {
             gw: GatewayClient::new(ch),
-            channel: devnet.channel().id().to_owned(),
+            channel: target.channel.clone(),
             me: me.clone(),
         });
     }
@@ -232,14 +241,58 @@ async fn connect(devnet: &Devnet, me: Arc<SigningIdentity>, n: usize) -> Res<Vec
 
 // ----------------------------------------------------------------------------- measuring
 
-/// utime + stime of this process.
-fn cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+/// Thread names: the runtimes' threads are named so that their CPU time can be told apart.
+const CLIENT_THREADS: &str = "client";
+const CHAINCODE_THREAD: &str = "chaincode";
+const DEVNET_THREADS: &str = "devnet";
+
+/// CPU time (utime + stime) of the process, and of the client and chaincode threads.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cpu {
+    total: Duration,
+    client: Duration,
+    chaincode: Duration,
+}
+
+impl Cpu {
+    fn since(self, before: Cpu) -> Cpu {
+        Cpu {
+            total: self.total.saturating_sub(before.total),
+            client: self.client.saturating_sub(before.client),
+            chaincode: self.chaincode.saturating_sub(before.chaincode),
+        }
+    }
+}
+
+/// `(comm, utime + stime)` of a `/proc/.../stat` file.
+fn stat_cpu(path: &std::path::Path) -> Option<(String, Duration)> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    let comm = stat.get(stat.find('(')? + 1..stat.rfind(')')?)?.to_owned();
     let rest = &stat[stat.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     // _SC_CLK_TCK is 100 on Linux.
-    Some(Duration::from_millis(ticks * 10))
+    Some((comm, Duration::from_millis(ticks * 10)))
+}
+
+/// The process's CPU time (threads that have exited included), and the client and chaincode
+/// threads' (which live as long as the bench).
+fn cpu_sample() -> Option<Cpu> {
+    let (_, total) = stat_cpu(std::path::Path::new("/proc/self/stat"))?;
+    let mut cpu = Cpu {
+        total,
+        ..Cpu::default()
+    };
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        if let Some((comm, t)) = stat_cpu(&task.path().join("stat")) {
+            match comm.as_str() {
+                CLIENT_THREADS => cpu.client += t,
+                CHAINCODE_THREAD => cpu.chaincode += t,
+                _ => {}
+            }
+        }
+    }
+    Some(cpu)
 }
 
 #[derive(Default)]
@@ -254,7 +307,7 @@ struct Point {
     errors: usize,
     first_error: Option<String>,
     blocks: usize,
-    cpu: Option<Duration>,
+    cpu: Option<Cpu>,
 }
 
 impl Point {
@@ -264,10 +317,19 @@ impl Point {
     fn percentile(&self, p: f64) -> Duration {
         percentile(&self.latencies, p)
     }
+    /// CPU per operation: the whole process, then devnet / chaincode / client threads.
     fn cpu_per_op(&self) -> String {
         match self.cpu {
             Some(c) if self.done > 0 => {
-                format!("{:.0} µs", c.as_secs_f64() * 1e6 / self.done as f64)
+                let us = |d: Duration| d.as_secs_f64() * 1e6 / self.done as f64;
+                let devnet = c.total.saturating_sub(c.client + c.chaincode);
+                format!(
+                    "{:.0} µs ({:.0} / {:.0} / {:.0})",
+                    us(c.total),
+                    us(devnet),
+                    us(c.chaincode),
+                    us(c.client)
+                )
             }
             _ => "n/a".into(),
         }
@@ -302,6 +364,7 @@ enum Op {
 /// operations that finish inside the measured window count; the tasks then finish what is in
 /// flight.
 async fn run_point(
+    runtime: &tokio::runtime::Handle,
     clients: &[Client],
     op: Op,
     concurrency: usize,
@@ -316,7 +379,7 @@ async fn run_point(
         .map(|w| {
             let mut client = clients[w % clients.len()].clone();
             let cpu_start = cpu_start.clone();
-            tokio::spawn(async move {
+            runtime.spawn(async move {
                 let id = format!("asset-{w}");
                 let mut p = Point::default();
                 let mut blocks = std::collections::BTreeSet::new();
@@ -329,10 +392,14 @@ async fn run_point(
                     if start >= measure_from {
                         let mut c = cpu_start.lock().unwrap_or_else(|e| e.into_inner());
                         if c.is_none() {
-                            *c = Some(cpu_time());
+                            *c = Some(cpu_sample());
                         }
                     }
-                    let owner = if i % 2 == 0 { "Bobby" } else { "Alice" };
+                    let owner = if i.is_multiple_of(2) {
+                        "Bobby"
+                    } else {
+                        "Alice"
+                    };
                     i += 1;
                     let r = match op {
                         Op::Transfer => client
@@ -384,7 +451,7 @@ async fn run_point(
     // The window's CPU: sampled when it closes (stragglers finish after).
     let sampler = tokio::spawn(async move {
         tokio::time::sleep_until(until.into()).await;
-        cpu_time()
+        cpu_sample()
     });
     for t in tasks {
         if let Ok((p, b)) = t.await {
@@ -406,7 +473,7 @@ async fn run_point(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .flatten();
-    all.cpu = start_cpu.zip(cpu_end).map(|(a, b)| b.saturating_sub(a));
+    all.cpu = start_cpu.zip(cpu_end).map(|(a, b)| b.since(a));
     all.blocks = blocks.len();
     all.elapsed = secs;
     all.latencies.sort_unstable();
@@ -425,25 +492,61 @@ fn main() -> Res<()> {
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .try_init();
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // Three runtimes, as three processes would have: the devnet (multi-threaded, as a peer),
+    // the chaincode server (current-thread, as the example's main), the clients.
+    let devnet = tokio::runtime::Builder::new_multi_thread()
+        .thread_name(DEVNET_THREADS)
         .enable_all()
         .build()?;
-    runtime.block_on(bench(settings))
+    let clients = tokio::runtime::Builder::new_multi_thread()
+        .thread_name(CLIENT_THREADS)
+        .thread_keep_alive(Duration::from_secs(3600))
+        .enable_all()
+        .build()?;
+    let (address_tx, address_rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name(CHAINCODE_THREAD.into())
+        .spawn(move || serve_chaincode(address_tx))?;
+    let cc_address = address_rx.recv()??;
+    devnet.block_on(bench(settings, clients.handle().clone(), cc_address))
 }
 
-async fn bench(settings: Settings) -> Res<()> {
-    // The chaincode: our shim, CCaaS on a free port.
-    let bound = ChaincodeServer::new("127.0.0.1:0", PACKAGE_ID)
-        .bind()
-        .await?;
-    let cc_address = bound.local_addr().to_string();
-    let chaincode = contract::chaincode()?;
-    tokio::spawn(async move {
+/// Serves the asset-transfer contract with our shim (CCaaS, a free port) on a current-thread
+/// runtime, forever; sends the address (or why not) first.
+fn serve_chaincode(address: std::sync::mpsc::Sender<Result<String, String>>) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = address.send(Err(e.to_string()));
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let bound = match ChaincodeServer::new("127.0.0.1:0", PACKAGE_ID).bind().await {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = address.send(Err(e.to_string()));
+                return;
+            }
+        };
+        let chaincode = match contract::chaincode() {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = address.send(Err(e.to_string()));
+                return;
+            }
+        };
+        let _ = address.send(Ok(bound.local_addr().to_string()));
         let _ = bound
             .serve_with_shutdown(chaincode, std::future::pending())
             .await;
     });
+}
 
+async fn bench(settings: Settings, rt: tokio::runtime::Handle, cc_address: String) -> Res<()> {
     // The default topology, its chaincode definition pointed at the server.
     let mut topology = Topology::medical_default();
     let def = topology
@@ -476,7 +579,18 @@ async fn bench(settings: Settings) -> Res<()> {
         &crypto.msp_dir,
         &crypto.msp_id,
     )?);
-    let clients = connect(&devnet, me, settings.connections).await?;
+    let peer = devnet
+        .peer_of(GATEWAY_MSP)
+        .ok_or("no gateway peer for the client's organisation")?;
+    let target = Target {
+        address: peer.address.to_string(),
+        server_name: peer.name.clone(),
+        ca_pem: std::fs::read(&peer.tls_root_cert)?,
+        channel: devnet.channel().id().to_owned(),
+    };
+    let clients = rt
+        .spawn(connect(target, me, settings.connections))
+        .await??;
     let max_c = settings.concurrency.iter().copied().max().unwrap_or(1);
 
     println!(
@@ -497,7 +611,7 @@ async fn bench(settings: Settings) -> Res<()> {
     let seeds: Vec<_> = (0..max_c)
         .map(|w| {
             let mut c = clients[w % clients.len()].clone();
-            tokio::spawn(async move {
+            rt.spawn(async move {
                 let id = format!("asset-{w}");
                 c.submit(&["CreateAsset", &id, "blue", "5", "Alice", "300"])
                     .await
@@ -519,10 +633,16 @@ async fn bench(settings: Settings) -> Res<()> {
     if settings.sweep {
         println!(
             "\n| concurrency | committed tx/s | p50 | p99 | p50 endorse / submit / commit wait | \
-             invalid | blocks (tx/block) | process CPU per tx |\n|---|---|---|---|---|---|---|---|"
+             invalid | blocks (tx/block) | CPU per tx: process (devnet / chaincode / client) |\n|---|---|---|---|---|---|---|---|"
         );
         for &c in &settings.concurrency {
-            let p = run_point(&clients, Op::Transfer, c, warmup, secs).await;
+            // Fewer tasks than a block holds: every block waits for the batch timeout.
+            let secs = if c < cut.max_message_count as usize {
+                secs.max(timeout * 3)
+            } else {
+                secs
+            };
+            let p = run_point(&rt, &clients, Op::Transfer, c, warmup, secs).await;
             println!(
                 "| {c} | {:.0} | {} | {} | {} / {} / {} | {} | {} ({:.1}) | {} |",
                 p.rate(),
@@ -548,11 +668,11 @@ async fn bench(settings: Settings) -> Res<()> {
     }
     if settings.eval {
         println!(
-            "\n| concurrency | evaluations/s | p50 | p99 | process CPU per evaluation |\n\
+            "\n| concurrency | evaluations/s | p50 | p99 | CPU per evaluation: process (devnet / chaincode / client) |\n\
              |---|---|---|---|---|"
         );
         for &c in &settings.concurrency {
-            let p = run_point(&clients, Op::Read, c, warmup, secs).await;
+            let p = run_point(&rt, &clients, Op::Read, c, warmup, secs).await;
             println!(
                 "| {c} | {:.0} | {} | {} | {} |",
                 p.rate(),
@@ -573,28 +693,49 @@ async fn bench(settings: Settings) -> Res<()> {
         // Idle first: nothing pending in the orderer.
         tokio::time::sleep(timeout + Duration::from_millis(200)).await;
         let mut client = clients[0].clone();
-        let mut lat = Vec::new();
-        for i in 0..settings.lone {
-            let owner = if i % 2 == 0 { "Bobby" } else { "Alice" };
-            let start = Instant::now();
-            let o = client.submit(&["TransferAsset", "asset-0", owner]).await?;
-            let took = start.elapsed();
-            if o.code != TxValidationCode::Valid {
-                return Err(format!("lone transaction is {:?}", o.code).into());
-            }
-            lat.push(took);
-        }
+        let lone = settings.lone;
+        let lat = rt
+            .spawn(async move {
+                let mut lat = Vec::new();
+                for i in 0..lone {
+                    let owner = if i.is_multiple_of(2) {
+                        "Bobby"
+                    } else {
+                        "Alice"
+                    };
+                    let start = Instant::now();
+                    let o = client.submit(&["TransferAsset", "asset-0", owner]).await?;
+                    let took = start.elapsed();
+                    if o.code != TxValidationCode::Valid {
+                        return Err(format!("lone transaction is {:?}", o.code).into());
+                    }
+                    lat.push((took, o.phases));
+                    // Idle again before the next one.
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+                Res::Ok(lat)
+            })
+            .await??;
+        let phases: Vec<String> = lat
+            .iter()
+            .map(|(_, p)| {
+                let [e, s, c] = p.map(Duration::from_nanos);
+                format!("{} / {} / {}", ms(e), ms(s), ms(c))
+            })
+            .collect();
+        let mut lat: Vec<Duration> = lat.into_iter().map(|(l, _)| l).collect();
         lat.sort();
         let over: Vec<String> = lat.iter().map(|l| ms(l.saturating_sub(timeout))).collect();
         println!(
             "\nlone transaction ({} runs): median {} (min {}, max {}); batch timeout {}; over \
-             the timeout: {}",
+             the timeout: {} (endorse / submit / commit wait: {})",
             lat.len(),
             ms(lat[lat.len() / 2]),
             ms(lat[0]),
             ms(lat[lat.len() - 1]),
             cut.batch_timeout,
-            over.join(", ")
+            over.join(", "),
+            phases.join("; ")
         );
     }
     let height = devnet.ledger().height();
