@@ -320,7 +320,8 @@ impl Point {
     /// CPU per operation: the whole process, then devnet / chaincode / client threads.
     fn cpu_per_op(&self) -> String {
         match self.cpu {
-            Some(c) if self.done > 0 => {
+            // The kernel counts CPU time in 10 ms ticks: too few to divide below 0.2 s.
+            Some(c) if self.done > 0 && c.total >= Duration::from_millis(200) => {
                 let us = |d: Duration| d.as_secs_f64() * 1e6 / self.done as f64;
                 let devnet = c.total.saturating_sub(c.client + c.chaincode);
                 format!(
@@ -332,6 +333,16 @@ impl Point {
                 )
             }
             _ => "n/a".into(),
+        }
+    }
+
+    /// Operations per second, with a decimal below 10.
+    fn rate_text(&self) -> String {
+        let r = self.rate();
+        if r < 10.0 {
+            format!("{r:.1}")
+        } else {
+            format!("{r:.0}")
         }
     }
 }
@@ -644,8 +655,8 @@ async fn bench(settings: Settings, rt: tokio::runtime::Handle, cc_address: Strin
             };
             let p = run_point(&rt, &clients, Op::Transfer, c, warmup, secs).await;
             println!(
-                "| {c} | {:.0} | {} | {} | {} / {} / {} | {} | {} ({:.1}) | {} |",
-                p.rate(),
+                "| {c} | {} | {} | {} | {} / {} / {} | {} | {} ({:.1}) | {} |",
+                p.rate_text(),
                 ms(p.percentile(0.5)),
                 ms(p.percentile(0.99)),
                 ms(percentile(&p.phases[0], 0.5)),
@@ -674,8 +685,8 @@ async fn bench(settings: Settings, rt: tokio::runtime::Handle, cc_address: Strin
         for &c in &settings.concurrency {
             let p = run_point(&rt, &clients, Op::Read, c, warmup, secs).await;
             println!(
-                "| {c} | {:.0} | {} | {} | {} |",
-                p.rate(),
+                "| {c} | {} | {} | {} | {} |",
+                p.rate_text(),
                 ms(p.percentile(0.5)),
                 ms(p.percentile(0.99)),
                 p.cpu_per_op(),
