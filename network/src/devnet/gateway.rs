@@ -701,6 +701,8 @@ impl GatewayService {
         let n = candidates.len();
         let mut masks: Vec<u32> = (1..(1u32 << n)).collect();
         masks.sort_by_key(|m| (m.count_ones(), *m));
+        let preferred_index = preferred.and_then(|p| candidates.iter().position(|(m, _)| m == p));
+        let has_preferred = |mask: u32| preferred_index.is_some_and(|i| mask & (1 << i) != 0);
         let mut layouts: Vec<u32> = Vec::new();
         for mask in masks {
             if layouts.iter().any(|l| l & mask == *l) {
@@ -712,6 +714,9 @@ impl GatewayService {
                 .collect();
             if satisfied(&set) {
                 layouts.push(mask);
+                if has_preferred(mask) {
+                    break; // the first layout with the preferred organisation: the choice
+                }
             }
         }
         let names = |mask: u32| -> Vec<String> {
@@ -720,10 +725,9 @@ impl GatewayService {
                 .map(|i| candidates[i].0.clone())
                 .collect()
         };
-        let preferred_index = preferred.and_then(|p| candidates.iter().position(|(m, _)| m == p));
         let chosen = layouts
             .iter()
-            .find(|l| preferred_index.is_some_and(|i| *l & (1 << i) != 0))
+            .find(|l| has_preferred(**l))
             .or(layouts.first())?;
         Some(names(*chosen))
     }
