@@ -1444,6 +1444,25 @@ async fn validation_codes_of_malformed_transactions() {
             },
         ))
     };
+    let forged_endorsement = {
+        let mut payload = Payload::decode(good.payload.clone()).unwrap();
+        let mut tx = Transaction::decode(payload.data.clone()).unwrap();
+        let mut cap = ChaincodeActionPayload::decode(tx.actions[0].payload.clone()).unwrap();
+        for e in &mut cap.action.as_mut().unwrap().endorsements {
+            let mut sig = e.signature.to_vec();
+            *sig.last_mut().unwrap() ^= 1;
+            e.signature = sig.into();
+        }
+        tx.actions[0].payload = cap.encode_to_vec().into();
+        payload.data = tx.encode_to_vec().into();
+        enc(&sign(
+            &doctor,
+            Envelope {
+                payload: payload.encode_to_vec().into(),
+                signature: Bytes::new(),
+            },
+        ))
+    };
     let envelopes = vec![
         garbage,
         bad_payload,
@@ -1454,6 +1473,7 @@ async fn validation_codes_of_malformed_transactions() {
         config,
         message,
         unendorsed,
+        forged_endorsement,
         enc(&good),
         enc(&good),
     ];
@@ -1479,12 +1499,21 @@ async fn validation_codes_of_malformed_transactions() {
             TxValidationCode::InvalidConfigTransaction,
             TxValidationCode::BadCommonHeader,
             TxValidationCode::EndorsementPolicyFailure,
+            TxValidationCode::EndorsementPolicyFailure,
             TxValidationCode::Valid,
             TxValidationCode::DuplicateTxid,
         ]
     );
     // Only the valid one writes.
-    assert!(updates.txs[9].public.iter().any(|w| w.key == "v"));
-    assert!(updates.txs[10].public.is_empty());
+    assert!(updates.txs[10].public.iter().any(|w| w.key == "v"));
+    assert!(updates.txs[11].public.is_empty());
+    // With the signatures checked ahead, as the commit pipeline does (here on several threads):
+    // the same outcome.
+    let prepared = validator.prepare(&block);
+    assert!(prepared.is_some());
+    let again = validator
+        .validate_prepared(&block, prepared, &snapshot)
+        .unwrap();
+    assert_eq!(again, updates);
     net.devnet.shutdown().await.unwrap();
 }

@@ -9,6 +9,7 @@
 //! are resolved against the configuration).
 
 use super::genesis::{implicit_meta_of, msp_from_group, signature_policy_of};
+use super::identities::{IdentityCache, KnownIdentity};
 use super::state::CollectionMembers;
 use crate::error::{Error, Result};
 use crate::topology::{ChaincodeDef, Topology};
@@ -118,6 +119,8 @@ pub struct ChannelContext {
     chaincodes: BTreeMap<String, ChaincodeDefinition>,
     members: Arc<CollectionMembers>,
     purge: bool,
+    /// Identities already found valid (IgnoringExpiry), by serialized bytes.
+    identities: Arc<IdentityCache>,
 }
 
 /// How an identity is checked against its MSP.
@@ -185,6 +188,7 @@ impl ChannelContext {
                 .collect(),
             members: Arc::new(members),
             purge,
+            identities: Arc::new(IdentityCache::default()),
         })
     }
 
@@ -287,7 +291,31 @@ impl ChannelContext {
     }
 
     /// Validates a serialized identity against its organisation's MSP.
+    /// [`Validity::IgnoringExpiry`] results come from the identity cache when the identity was
+    /// found valid before (see [`super::identities`]).
     pub fn validate_identity(
+        &self,
+        serialized: &[u8],
+        validity: Validity,
+    ) -> std::result::Result<ValidatedIdentity, String> {
+        match validity {
+            Validity::IgnoringExpiry => Ok(self.known_identity(serialized)?.validated().clone()),
+            Validity::At(_) => self.validate_uncached(serialized, validity),
+        }
+    }
+
+    /// The identity of `serialized` validated as Fabric's MSP does ([`Validity::IgnoringExpiry`]),
+    /// kept for the next time.
+    pub fn known_identity(
+        &self,
+        serialized: &[u8],
+    ) -> std::result::Result<Arc<KnownIdentity>, String> {
+        self.identities.get_or_validate(serialized, || {
+            self.validate_uncached(serialized, Validity::IgnoringExpiry)
+        })
+    }
+
+    fn validate_uncached(
         &self,
         serialized: &[u8],
         validity: Validity,
@@ -312,13 +340,31 @@ impl ChannelContext {
         signature: &[u8],
         validity: Validity,
     ) -> std::result::Result<ValidatedIdentity, String> {
-        let v = self.validate_identity(serialized, validity)?;
+        if validity == Validity::IgnoringExpiry {
+            let known = self.known_identity(serialized)?;
+            known.verify(data, signature)?;
+            return Ok(known.validated().clone());
+        }
+        let v = self.validate_uncached(serialized, validity)?;
         v.identity()
             .certificate()
             .public_key()
             .and_then(|k| k.verify(data, signature))
             .map_err(|e| e.to_string())?;
         Ok(v)
+    }
+
+    /// Validates `serialized` as Fabric's MSP does ([`Validity::IgnoringExpiry`]) and verifies
+    /// its `signature` over `data`: the signer, for policy evaluation.
+    pub fn verify_signer(
+        &self,
+        serialized: &[u8],
+        data: &[u8],
+        signature: &[u8],
+    ) -> std::result::Result<VerifiedSigner, String> {
+        let known = self.known_identity(serialized)?;
+        known.verify(data, signature)?;
+        Ok(known.signer().clone())
     }
 
     /// The signers a set of endorsements of `prp` stands for, as Fabric's policy evaluation
@@ -336,13 +382,8 @@ impl ChannelContext {
                 continue;
             }
             let message = endorsement_message(prp, &e.endorser);
-            match self.verify(
-                &e.endorser,
-                &message,
-                &e.signature,
-                Validity::IgnoringExpiry,
-            ) {
-                Ok(v) => out.push(v.to_verified_signer()),
+            match self.verify_signer(&e.endorser, &message, &e.signature) {
+                Ok(v) => out.push(v),
                 Err(reason) => {
                     tracing::debug!(%reason, "endorsement signature left out of policy evaluation");
                 }

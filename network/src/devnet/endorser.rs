@@ -21,7 +21,7 @@
 //!    are kept in the [`TransientStore`] by txid until the transaction commits.
 
 use super::chaincode::{ChaincodeSupport, PeerLink};
-use super::channel::{ChaincodeDefinition, ChannelContext, Validity};
+use super::channel::{ChaincodeDefinition, ChannelContext};
 use super::ledger::Ledger;
 use super::policies::{PolicyLookupError, Requirement, WrittenKey, required_policies};
 use super::state::PeerView;
@@ -298,27 +298,20 @@ impl EndorserService {
             Ok(c) => c,
             Err(e) => return ProposalOutcome::Invalid(format!("error validating proposal: {e}")),
         };
-        let store = self.inner.ledger.store().clone();
-        let snapshot = match tokio::task::spawn_blocking(move || store.snapshot()).await {
-            Ok(Ok(s)) => Arc::new(s),
-            Ok(Err(e)) => return ProposalOutcome::failed(e.to_string()),
+        // Point reads of the committed state run inline (see `point_request`).
+        let snapshot = match self.inner.ledger.store().snapshot() {
+            Ok(s) => Arc::new(s),
             Err(e) => return ProposalOutcome::failed(e.to_string()),
         };
         let txid = up.channel_header.tx_id.clone();
-        let dup = {
-            let snapshot = snapshot.clone();
-            let txid = txid.clone();
-            tokio::task::spawn_blocking(move || snapshot.transaction(&txid)).await
-        };
-        match dup {
-            Ok(Ok(None)) => {}
-            Ok(Ok(Some(_))) => {
+        match snapshot.transaction(&txid) {
+            Ok(None) => {}
+            Ok(Some(_)) => {
                 return ProposalOutcome::Invalid(format!(
                     "duplicate transaction found [{txid}]. Creator [{}]",
                     hex::encode(&up.signature_header.creator)
                 ));
             }
-            Ok(Err(e)) => return ProposalOutcome::failed(e.to_string()),
             Err(e) => return ProposalOutcome::failed(e.to_string()),
         }
         const WRITERS: &str = "/Channel/Application/Writers";
@@ -342,8 +335,14 @@ impl EndorserService {
         let sh = SignatureHeader::decode(hdr.signature_header)
             .map_err(|e| format!("failed parsing signature header: {e}"))?;
         let now_nanos = unix_nanos(now);
-        if let Ok(id) = Identity::from_serialized(&sh.creator) {
-            let expires = i128::from(id.certificate().not_after()) * 1_000_000_000;
+        let not_after = match self.inner.channel.known_identity(&sh.creator) {
+            Ok(known) => Some(known.not_after()),
+            Err(_) => Identity::from_serialized(&sh.creator)
+                .ok()
+                .map(|id| id.certificate().not_after()),
+        };
+        if let Some(not_after) = not_after {
+            let expires = i128::from(not_after) * 1_000_000_000;
             if now_nanos > expires {
                 return Err("proposal client identity expired".into());
             }
@@ -404,34 +403,31 @@ impl EndorserService {
             return Err("empty signature bytes".into());
         }
         let channel = &self.inner.channel;
-        let identity = Identity::from_serialized(&sh.creator)
-            .ok()
-            .filter(|i| channel.orgs().contains_key(i.msp_id()));
-        let Some(identity) = identity else {
+        let known = channel.known_identity(&sh.creator);
+        let msp_id = match &known {
+            Ok(k) => Some(k.msp_id().to_owned()),
+            Err(_) => Identity::from_serialized(&sh.creator)
+                .ok()
+                .filter(|i| channel.orgs().contains_key(i.msp_id()))
+                .map(|i| i.msp_id().to_owned()),
+        };
+        let Some(msp_id) = msp_id else {
             return Err(format!(
                 "access denied: channel [{}] creator org unknown, creator is malformed",
                 ch.channel_id
             ));
         };
-        let denied = || {
+        let verified = known.and_then(|k| {
+            k.verify(&signed.proposal_bytes, &signed.signature)
+                .map(|()| k.signer().clone())
+        });
+        verified.map_err(|reason| {
+            tracing::warn!(%reason, msp = %msp_id, "access denied: creator or its signature is not valid");
             format!(
-                "access denied: channel [{}] creator org [{}]",
-                ch.channel_id,
-                identity.msp_id()
+                "access denied: channel [{}] creator org [{msp_id}]",
+                ch.channel_id
             )
-        };
-        match channel.verify(
-            &sh.creator,
-            &signed.proposal_bytes,
-            &signed.signature,
-            Validity::IgnoringExpiry,
-        ) {
-            Ok(v) => Ok(v.to_verified_signer()),
-            Err(reason) => {
-                tracing::warn!(%reason, msp = identity.msp_id(), "access denied: creator or its signature is not valid");
-                Err(denied())
-            }
-        }
+        })
     }
 
     async fn endorse(
@@ -487,10 +483,7 @@ impl EndorserService {
                 );
             }
         };
-        let simulation = match tokio::task::spawn_blocking(move || sim.finish()).await {
-            Ok(s) => s,
-            Err(e) => return ProposalOutcome::failed(format!("error in simulation: {e}")),
-        };
+        let simulation = sim.finish();
         let status = response.status;
         let event = if status >= 400 { None } else { event };
         let action = ChaincodeAction {
@@ -542,16 +535,8 @@ impl EndorserService {
         if let Some(pvt) = &simulation.private {
             self.inner.transient.put(&txid, height, pvt.clone());
         }
-        let needs = {
-            let channel = channel.clone();
-            let snapshot = snapshot.clone();
-            let cc = def.name.clone();
-            tokio::task::spawn_blocking(move || {
-                endorsement_needs(&channel, &cc, &simulation, &snapshot)
-            })
-            .await
-            .unwrap_or_default()
-        };
+        // Point reads: the key-level metadata of the keys written.
+        let needs = endorsement_needs(channel, &def.name, &simulation, &snapshot);
         ProposalOutcome::Processed(Box::new(Processed {
             response: ProposalResponse {
                 version: 1,
@@ -695,9 +680,9 @@ async fn execute_message(
     let sim = exec.sim.clone();
     let info = def.info();
     tracing::debug!(chaincode = %def.name, txid = %exec.txid, depth = exec.depth, "checking the invocation");
-    tokio::task::spawn_blocking(move || lock(&sim).check_invocation(&info))
-        .await
-        .map_err(|e| e.to_string())?
+    // Point reads (the definition's sequence, the init marker): inline.
+    lock(&sim)
+        .check_invocation(&info)
         .map_err(|e| format!("invalid invocation: {e}"))?;
     let endorser = &exec.endorser.inner;
     let conn = endorser
@@ -731,6 +716,26 @@ async fn execute_message(
     })
 }
 
+/// Requests answered on the async thread: writes (kept in the simulation's memory) and reads of
+/// one key. A point read is a lookup in the redb snapshot's B-tree, whose pages redb and the OS
+/// cache: a few microseconds, against two thread hand-offs (wake-ups across CPUs, the largest
+/// single cost measured on the 2-vCPU machines: see docs/benchmarks.md) for a blocking-pool
+/// call. Range, rich and history queries and multiple-key reads, which can touch many pages, run
+/// on the blocking pool.
+fn point_request(kind: Type) -> bool {
+    matches!(
+        kind,
+        Type::GetState
+            | Type::GetPrivateDataHash
+            | Type::GetStateMetadata
+            | Type::PutState
+            | Type::DelState
+            | Type::PutStateMetadata
+            | Type::PurgePrivateData
+            | Type::WriteBatchState
+    )
+}
+
 /// Answers a chaincode's requests from the simulator.
 #[derive(Clone)]
 struct SimHandler(Arc<ExecCtx>);
@@ -743,8 +748,14 @@ impl RequestHandler for SimHandler {
             if request.kind == Type::InvokeChaincode {
                 return invoke_chaincode(exec, request.payload).await;
             }
-            let sim = exec.sim.clone();
             let kind = request.kind;
+            if point_request(kind) {
+                return match lock(&exec.sim).handle_bytes(kind, request.payload) {
+                    Ok(payload) => Reply::Response(payload),
+                    Err(text) => Reply::Error(text),
+                };
+            }
+            let sim = exec.sim.clone();
             match tokio::task::spawn_blocking(move || {
                 lock(&sim).handle_bytes(kind, request.payload)
             })

@@ -22,7 +22,7 @@
 //! Errors carry Fabric's gRPC code and message, and `google.rpc.Status` details of type
 //! `gateway.ErrorDetail{address, msp_id, message}` for each peer or orderer that failed.
 
-use super::channel::{ChannelContext, Validity};
+use super::channel::ChannelContext;
 use super::endorser::{EndorsementNeeds, EndorserService, ProposalOutcome};
 use super::ledger::Ledger;
 use super::orderer::OrdererHandle;
@@ -677,10 +677,8 @@ impl GatewayService {
                 continue;
             }
             let Some(peer) = list.first() else { continue };
-            if let Ok(v) =
-                channel.validate_identity(&peer.peer().identity, Validity::IgnoringExpiry)
-            {
-                candidates.push((msp.clone(), v.to_verified_signer()));
+            if let Ok(k) = channel.known_identity(&peer.peer().identity) {
+                candidates.push((msp.clone(), k.signer().clone()));
             }
         }
         let satisfied = |set: &[&(String, VerifiedSigner)]| {
@@ -703,6 +701,8 @@ impl GatewayService {
         let n = candidates.len();
         let mut masks: Vec<u32> = (1..(1u32 << n)).collect();
         masks.sort_by_key(|m| (m.count_ones(), *m));
+        let preferred_index = preferred.and_then(|p| candidates.iter().position(|(m, _)| m == p));
+        let has_preferred = |mask: u32| preferred_index.is_some_and(|i| mask & (1 << i) != 0);
         let mut layouts: Vec<u32> = Vec::new();
         for mask in masks {
             if layouts.iter().any(|l| l & mask == *l) {
@@ -714,6 +714,9 @@ impl GatewayService {
                 .collect();
             if satisfied(&set) {
                 layouts.push(mask);
+                if has_preferred(mask) {
+                    break; // the first layout with the preferred organisation: the choice
+                }
             }
         }
         let names = |mask: u32| -> Vec<String> {
@@ -722,10 +725,9 @@ impl GatewayService {
                 .map(|i| candidates[i].0.clone())
                 .collect()
         };
-        let preferred_index = preferred.and_then(|p| candidates.iter().position(|(m, _)| m == p));
         let chosen = layouts
             .iter()
-            .find(|l| preferred_index.is_some_and(|i| *l & (1 << i) != 0))
+            .find(|l| has_preferred(**l))
             .or(layouts.first())?;
         Some(names(*chosen))
     }
@@ -826,9 +828,13 @@ impl GatewayService {
         }
         let sh = SignatureHeader::decode(header.signature_header)
             .map_err(|e| bad(format!("could not unmarshal signature header: {e}")))?;
-        if let Ok(id) = Identity::from_serialized(&sh.creator)
-            && unix_now() > id.certificate().not_after()
-        {
+        let not_after = match self.inner.channel.known_identity(&sh.creator) {
+            Ok(known) => Some(known.not_after()),
+            Err(_) => Identity::from_serialized(&sh.creator)
+                .ok()
+                .map(|id| id.certificate().not_after()),
+        };
+        if not_after.is_some_and(|t| unix_now() > t) {
             return Err(bad("broadcast client identity expired".into()));
         }
         let max = self.inner.orderer.absolute_max_bytes as usize;
@@ -841,13 +847,8 @@ impl GatewayService {
         let signers: Vec<VerifiedSigner> = self
             .inner
             .channel
-            .verify(
-                &sh.creator,
-                &envelope.payload,
-                &envelope.signature,
-                Validity::IgnoringExpiry,
-            )
-            .map(|v| vec![v.to_verified_signer()])
+            .verify_signer(&sh.creator, &envelope.payload, &envelope.signature)
+            .map(|v| vec![v])
             .unwrap_or_default();
         let writer = signers.iter().any(|s| {
             self.inner
@@ -875,8 +876,8 @@ impl GatewayService {
         let signers: Vec<VerifiedSigner> = self
             .inner
             .channel
-            .verify(identity, data, signature, Validity::IgnoringExpiry)
-            .map(|v| vec![v.to_verified_signer()])
+            .verify_signer(identity, data, signature)
+            .map(|v| vec![v])
             .unwrap_or_default();
         self.inner
             .channel

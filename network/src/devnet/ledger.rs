@@ -99,11 +99,8 @@ impl Ledger {
             .or_default()
             .push(tx);
         // Registered first, then checked: a commit in between is seen one way or the other.
-        let store = self.inner.store.clone();
-        let id = tx_id.to_owned();
-        let found = tokio::task::spawn_blocking(move || store.transaction(&id))
-            .await
-            .map_err(|e| Error::Task(e.to_string()))??;
+        // One point read of the txid index: inline (a thread hand-off costs more).
+        let found = self.inner.store.transaction(tx_id)?;
         if let Some(loc) = found {
             self.forget_waiter(tx_id);
             return Ok(loc);

@@ -17,6 +17,7 @@
 //! | [`committer`] | the pluggable validation step ([`Committer`]) and the order → validate → commit → notify pipeline |
 //! | [`acl`] | the access-control check shared by Deliver, Broadcast and the Gateway ([`AccessControl`], [`MspAccessControl`]) |
 //! | [`deliver`] | the peer's `protos.Deliver` service (blocks, filtered blocks, blocks with private data) |
+//! | [`identities`] | validated identities by serialized bytes (Fabric's MSP cache); signatures are still verified every time |
 //! | [`genesis`] | block 0 as configtxgen makes it for the topology; the channel config read back (MSPs, policies) |
 //! | [`tls`] | server TLS (and mutual TLS) from the generated crypto material |
 //! | [`envelope`] | reading envelope headers without re-encoding |
@@ -30,6 +31,7 @@ pub mod endorser;
 pub mod envelope;
 pub mod gateway;
 pub mod genesis;
+pub mod identities;
 pub mod ledger;
 pub mod network;
 pub mod orderer;

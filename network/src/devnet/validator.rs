@@ -23,8 +23,8 @@
 //! their collections taken from the [`TransientStore`] (the set whose hash matches the
 //! transaction's).
 
-use super::channel::{ChannelContext, Validity};
-use super::committer::Committer;
+use super::channel::ChannelContext;
+use super::committer::{Committer, Prepared};
 use super::endorser::TransientStore;
 use super::policies::{PolicyLookupError, WrittenKey, required_policies, validation_parameter};
 use super::store::{
@@ -42,6 +42,7 @@ use fabric_protos::protos::{
 };
 use fabric_sdk::crypto::{sha256, sha256_parts};
 use fabric_sdk::ledger::{BlockTx, StateReader, TxPvtRwSet, TxRwSet, validate_block};
+use fabric_sdk::policy::VerifiedSigner;
 use fabric_sdk::tx::proposal::compute_txid;
 use prost::Message;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -68,8 +69,117 @@ impl Validator {
     }
 }
 
+/// The signature checks of one transaction, done ahead ([`Committer::prepare`]); `None` where
+/// the envelope did not decode that far (the full checks then reject it, or compute inline).
+#[derive(Debug, Default)]
+struct TxSignatures {
+    /// The creator is valid for its MSP and signed the payload.
+    creator: Option<bool>,
+    /// The signers of the valid endorsements ([`ChannelContext::endorsement_signers`]).
+    endorsers: Option<Vec<VerifiedSigner>>,
+}
+
+/// A block's [`TxSignatures`], in block order.
+struct BlockSignatures(Vec<TxSignatures>);
+
+/// Below this many transactions a block's signatures are checked on one thread.
+const PARALLEL_MIN_TXS: usize = 4;
+
+impl Validator {
+    /// The signature checks of one envelope (state-independent).
+    fn signatures(&self, bytes: &[u8]) -> TxSignatures {
+        let mut out = TxSignatures::default();
+        let Ok(env) = Envelope::decode(bytes) else {
+            return out;
+        };
+        let Ok(payload) = Payload::decode(env.payload.clone()) else {
+            return out;
+        };
+        let Some(header) = payload.header.as_ref() else {
+            return out;
+        };
+        let Ok(shdr) = SignatureHeader::decode(header.signature_header.clone()) else {
+            return out;
+        };
+        out.creator = Some(
+            self.channel
+                .verify_signer(&shdr.creator, &env.payload, &env.signature)
+                .is_ok(),
+        );
+        let endorsed = Transaction::decode(payload.data.clone())
+            .ok()
+            .and_then(|tx| match tx.actions.as_slice() {
+                [action] => ChaincodeActionPayload::decode(action.payload.clone()).ok(),
+                _ => None,
+            })
+            .and_then(|cap| cap.action);
+        if let Some(endorsed) = endorsed {
+            out.endorsers =
+                Some(self.channel.endorsement_signers(
+                    &endorsed.proposal_response_payload,
+                    &endorsed.endorsements,
+                ));
+        }
+        out
+    }
+}
+
 impl Committer for Validator {
     fn validate(&self, block: &Block, state: &Snapshot) -> Result<BlockUpdates> {
+        self.validate_prepared(block, None, state)
+    }
+
+    /// Checks every creator and endorsement signature of the block, the transactions split
+    /// over the CPUs.
+    fn prepare(&self, block: &Block) -> Option<Prepared> {
+        let data = block.data.as_ref().map(|d| d.data.as_slice())?;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(data.len() / PARALLEL_MIN_TXS)
+            .max(1);
+        if threads == 1 {
+            let all = data.iter().map(|e| self.signatures(e)).collect();
+            return Some(Box::new(BlockSignatures(all)));
+        }
+        let chunk = data.len().div_ceil(threads);
+        let all = std::thread::scope(|scope| {
+            let handles: Vec<_> = data
+                .chunks(chunk)
+                .skip(1)
+                .map(|part| {
+                    scope.spawn(move || part.iter().map(|e| self.signatures(e)).collect::<Vec<_>>())
+                })
+                .collect();
+            let mut all: Vec<TxSignatures> = data[..chunk.min(data.len())]
+                .iter()
+                .map(|e| self.signatures(e))
+                .collect();
+            for h in handles {
+                // A panicking check leaves its transactions unprepared: checked again inline.
+                let part_len = all.len();
+                match h.join() {
+                    Ok(part) => all.extend(part),
+                    Err(_) => all.extend(
+                        (part_len..(part_len + chunk).min(data.len()))
+                            .map(|_| TxSignatures::default()),
+                    ),
+                }
+            }
+            all
+        });
+        Some(Box::new(BlockSignatures(all)))
+    }
+
+    fn validate_prepared(
+        &self,
+        block: &Block,
+        prepared: Option<Prepared>,
+        state: &Snapshot,
+    ) -> Result<BlockUpdates> {
+        let mut signatures = prepared
+            .and_then(|p| p.downcast::<BlockSignatures>().ok())
+            .map(|b| b.0)
+            .unwrap_or_default();
         let number = block.header.as_ref().map_or(0, |h| h.number);
         let data = block
             .data
@@ -80,8 +190,12 @@ impl Committer for Validator {
         let mut metadata_written: BTreeSet<(String, String, Vec<u8>)> = BTreeSet::new();
         let mut txs: Vec<(Code, Option<Checked>, String, Option<Timestamp>)> = Vec::new();
         for (i, bytes) in data.iter().enumerate() {
+            let pre = signatures
+                .get_mut(i)
+                .map(std::mem::take)
+                .unwrap_or_default();
             let (code, checked, txid, timestamp) =
-                match self.check_tx(number, i as u64, bytes, state, &metadata_written)? {
+                match self.check_tx(number, i as u64, bytes, pre, state, &metadata_written)? {
                     Ok(c) => {
                         for ns in &c.rwset.namespaces {
                             for m in &ns.kv.metadata_writes {
@@ -165,6 +279,7 @@ impl Validator {
         block: u64,
         tx_num: u64,
         bytes: &[u8],
+        pre: TxSignatures,
         state: &Snapshot,
         metadata_written: &BTreeSet<(String, String, Vec<u8>)>,
     ) -> Result<std::result::Result<Checked, Rejected>> {
@@ -196,16 +311,12 @@ impl Validator {
         if !known_type || chdr.epoch != 0 || shdr.nonce.is_empty() || shdr.creator.is_empty() {
             return reject(Code::BadCommonHeader, &chdr.tx_id, ts);
         }
-        if self
-            .channel
-            .verify(
-                &shdr.creator,
-                &env.payload,
-                &env.signature,
-                Validity::IgnoringExpiry,
-            )
-            .is_err()
-        {
+        let creator_ok = pre.creator.unwrap_or_else(|| {
+            self.channel
+                .verify_signer(&shdr.creator, &env.payload, &env.signature)
+                .is_ok()
+        });
+        if !creator_ok {
             return reject(Code::BadCreatorSignature, &chdr.tx_id, ts);
         }
         if chdr.r#type == HeaderType::Config as i32 {
@@ -270,9 +381,10 @@ impl Validator {
             return reject(Code::IllegalWriteset, &txid, ts);
         }
         // Endorsement policies.
-        let signers = self
-            .channel
-            .endorsement_signers(&endorsed.proposal_response_payload, &endorsed.endorsements);
+        let signers = pre.endorsers.unwrap_or_else(|| {
+            self.channel
+                .endorsement_signers(&endorsed.proposal_response_payload, &endorsed.endorsements)
+        });
         let mut lookup =
             |k: WrittenKey<'_>| -> std::result::Result<Option<Bytes>, PolicyLookupError> {
                 if metadata_written.contains(&(
