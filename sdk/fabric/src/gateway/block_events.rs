@@ -17,7 +17,9 @@ use fabric_protos::common::{
 use fabric_protos::orderer::seek_info::{SeekBehavior, SeekContentType, SeekErrorResponse};
 use fabric_protos::orderer::seek_position::Type as Seek;
 use fabric_protos::orderer::{SeekInfo, SeekPosition, SeekSpecified};
-use fabric_protos::protos::{BlockAndPrivateData, DeliverResponse, FilteredBlock, deliver_response};
+use fabric_protos::protos::{
+    BlockAndPrivateData, DeliverResponse, FilteredBlock, deliver_response,
+};
 use tokio::sync::mpsc;
 use tonic::Code;
 
@@ -234,13 +236,14 @@ impl<T: BlockItem> BlockEventsRequest<T> {
     pub(crate) fn from_bytes(gateway: Gateway, bytes: &[u8], signature: Bytes) -> Result<Self> {
         let mut envelope = Envelope::decode(bytes).map_err(Error::decode("Envelope"))?;
         envelope.signature = signature;
-        let payload = Payload::decode(envelope.payload.clone()).map_err(Error::decode("Payload"))?;
+        let payload =
+            Payload::decode(envelope.payload.clone()).map_err(Error::decode("Payload"))?;
         let header = payload.header.ok_or_else(|| Error::Malformed {
             what: "Payload",
             reason: "no header".into(),
         })?;
-        let channel_header = ChannelHeader::decode(header.channel_header)
-            .map_err(Error::decode("ChannelHeader"))?;
+        let channel_header =
+            ChannelHeader::decode(header.channel_header).map_err(Error::decode("ChannelHeader"))?;
         if channel_header.r#type != HeaderType::DeliverSeekInfo as i32 {
             return Err(Error::Malformed {
                 what: "ChannelHeader",
@@ -409,7 +412,9 @@ async fn stream_once<T: BlockItem>(
                         return Ended::Closed;
                     }
                 }
-                None => tracing::warn!(kind = ?T::KIND, "deliver sent another kind of block; ignored"),
+                None => {
+                    tracing::warn!(kind = ?T::KIND, "deliver sent another kind of block; ignored")
+                }
             },
             None => tracing::warn!("deliver sent an empty response; ignored"),
         }

@@ -66,7 +66,11 @@ impl Start {
     }
 
     fn from_request(request: &RequestMsg) -> Self {
-        let block = match request.start_position.as_ref().and_then(|p| p.r#type.as_ref()) {
+        let block = match request
+            .start_position
+            .as_ref()
+            .and_then(|p| p.r#type.as_ref())
+        {
             Some(Seek::Specified(s)) => Some(s.number),
             _ => None,
         };
@@ -283,8 +287,12 @@ async fn listen(request: ChaincodeEventsRequest, tx: Sender) {
             _ = tokio::time::sleep(backoff) => {}
         }
         backoff = next_backoff(backoff);
-        signed = match signed_request(&request.gateway, &request.channel, &request.chaincode, &position)
-        {
+        signed = match signed_request(
+            &request.gateway,
+            &request.channel,
+            &request.chaincode,
+            &position,
+        ) {
             Ok(s) => s,
             Err(e) => {
                 let _ = tx.send(Err(e)).await;

@@ -134,10 +134,7 @@ impl InMemoryCheckpointer {
 
 impl Checkpointer for InMemoryCheckpointer {
     fn checkpoint(&self) -> Option<Checkpoint> {
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     fn save(&self, checkpoint: Checkpoint) -> impl Future<Output = Result<()>> + Send {
@@ -179,25 +176,18 @@ impl FileCheckpointer {
 
 impl Checkpointer for FileCheckpointer {
     fn checkpoint(&self) -> Option<Checkpoint> {
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn save(&self, checkpoint: Checkpoint) -> impl Future<Output = Result<()>> + Send {
-        async move {
-            let _writing = self.writer.lock().await;
-            let path = self.path.clone();
-            let json = checkpoint.to_json();
-            tokio::task::spawn_blocking(move || write_atomically(&path, json.as_bytes()))
-                .await
-                .map_err(|e| {
-                    Error::Checkpoint(format!("writing {}: {e}", self.path.display()))
-                })??;
-            *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Some(checkpoint);
-            Ok(())
-        }
+    async fn save(&self, checkpoint: Checkpoint) -> Result<()> {
+        let _writing = self.writer.lock().await;
+        let path = self.path.clone();
+        let json = checkpoint.to_json();
+        tokio::task::spawn_blocking(move || write_atomically(&path, json.as_bytes()))
+            .await
+            .map_err(|e| Error::Checkpoint(format!("writing {}: {e}", self.path.display())))??;
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Some(checkpoint);
+        Ok(())
     }
 }
 
@@ -266,7 +256,13 @@ mod tests {
             Checkpoint::from_json(r#"{"blockNumber":"7"}"#).unwrap(),
             Checkpoint::after_block(6)
         );
-        for bad in ["", "{}", "[1]", r#"{"blockNumber":-1}"#, r#"{"blockNumber":"x"}"#] {
+        for bad in [
+            "",
+            "{}",
+            "[1]",
+            r#"{"blockNumber":-1}"#,
+            r#"{"blockNumber":"x"}"#,
+        ] {
             assert!(Checkpoint::from_json(bad).is_err(), "{bad}");
         }
     }
@@ -292,7 +288,10 @@ mod tests {
         c.checkpoint_transaction(5, "tx5").await.unwrap();
         drop(c);
         let c = FileCheckpointer::open(&path).await.unwrap();
-        assert_eq!(c.checkpoint(), Some(Checkpoint::after_transaction(5, "tx5")));
+        assert_eq!(
+            c.checkpoint(),
+            Some(Checkpoint::after_transaction(5, "tx5"))
+        );
         // Only the checkpoint file remains: no temporary files left behind.
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()

@@ -111,7 +111,11 @@ impl Gateway {
 
     /// Rebuilds a proposal from [`Proposal::bytes`] and a signature over its
     /// [`Proposal::digest`].
-    pub fn new_signed_proposal(&self, bytes: &[u8], signature: impl Into<Bytes>) -> Result<Proposal> {
+    pub fn new_signed_proposal(
+        &self,
+        bytes: &[u8],
+        signature: impl Into<Bytes>,
+    ) -> Result<Proposal> {
         Proposal::from_bytes(self.clone(), bytes, Some(signature.into()))
     }
 
@@ -334,7 +338,10 @@ mod tests {
             .build()
     }
 
-    fn endorsed_envelope(me: &SigningIdentity, proposal: &Proposal) -> fabric_protos::common::Envelope {
+    fn endorsed_envelope(
+        me: &SigningIdentity,
+        proposal: &Proposal,
+    ) -> fabric_protos::common::Envelope {
         let mut signed = proposal.signed_proposal().unwrap().clone();
         signed.signature = Bytes::from_static(b"x");
         let parsed = ParsedProposal::parse(&signed).unwrap();
@@ -368,7 +375,13 @@ mod tests {
     async fn offline_signing_round_trips() {
         for alg in [&rcgen::PKCS_ECDSA_P256_SHA256, &rcgen::PKCS_ED25519] {
             let me = identity(alg);
-            let verifier = me.identity.certificate().public_key().unwrap().verifier().unwrap();
+            let verifier = me
+                .identity
+                .certificate()
+                .public_key()
+                .unwrap()
+                .verifier()
+                .unwrap();
             let gateway = offline(&me);
             assert!(!gateway.has_signer());
             let network = gateway.network("ch1");
@@ -397,13 +410,18 @@ mod tests {
             };
             assert_eq!(unsigned.digest(), expected_digest);
             let signature = me.signer.sign_digest(&unsigned.digest()).unwrap();
-            let signed = gateway.new_signed_proposal(&bytes, signature.clone()).unwrap();
+            let signed = gateway
+                .new_signed_proposal(&bytes, signature.clone())
+                .unwrap();
             assert!(signed.is_signed());
             assert_eq!(signed.transaction_id(), unsigned.transaction_id());
             assert_eq!(signed.channel(), "ch1");
             assert_eq!(signed.endorsing_organizations(), ["Org1MSP"]);
             let sp = signed.signed_proposal().unwrap();
-            assert_eq!(sp.proposal_bytes, proposal_bytes, "the proposal bytes are kept as they are");
+            assert_eq!(
+                sp.proposal_bytes, proposal_bytes,
+                "the proposal bytes are kept as they are"
+            );
             assert_eq!(&sp.signature[..], &signature[..]);
             verifier.verify(&sp.proposal_bytes, &sp.signature).unwrap();
             let parsed = ParsedProposal::parse(sp).unwrap();
@@ -430,25 +448,36 @@ mod tests {
                 Error::NotSigned("transaction")
             ));
             let signature = me.signer.sign_digest(&tx.digest()).unwrap();
-            let signed_tx = gateway.new_signed_transaction(&tx.bytes(), signature).unwrap();
+            let signed_tx = gateway
+                .new_signed_transaction(&tx.bytes(), signature)
+                .unwrap();
             assert!(signed_tx.is_signed());
             assert_eq!(signed_tx.envelope().payload, envelope.payload);
             assert_eq!(&signed_tx.result()[..], b"the result");
             assert_eq!(signed_tx.channel(), "ch1");
             verifier
-                .verify(&signed_tx.envelope().payload, &signed_tx.envelope().signature)
+                .verify(
+                    &signed_tx.envelope().payload,
+                    &signed_tx.envelope().signature,
+                )
                 .unwrap();
 
             // Commit status request.
-            let commit =
-                Commit::new(gateway.clone(), "ch1", signed.transaction_id(), Duration::from_secs(1))
-                    .unwrap();
+            let commit = Commit::new(
+                gateway.clone(),
+                "ch1",
+                signed.transaction_id(),
+                Duration::from_secs(1),
+            )
+            .unwrap();
             assert!(!commit.is_signed());
             let request = SignedCommitStatusRequest::decode(commit.bytes().as_slice())
                 .unwrap()
                 .request;
             let signature = me.signer.sign_digest(&commit.digest()).unwrap();
-            let signed_commit = gateway.new_signed_commit(&commit.bytes(), signature).unwrap();
+            let signed_commit = gateway
+                .new_signed_commit(&commit.bytes(), signature)
+                .unwrap();
             assert!(signed_commit.is_signed());
             assert_eq!(signed_commit.transaction_id(), signed.transaction_id());
             let s = SignedCommitStatusRequest::decode(signed_commit.bytes().as_slice()).unwrap();
@@ -490,20 +519,26 @@ mod tests {
             verifier.verify(&env.payload, &env.signature).unwrap();
             let filtered = network.filtered_block_events().build().unwrap();
             let signature = me.signer.sign_digest(&filtered.digest()).unwrap();
-            assert!(gateway
-                .new_signed_filtered_block_events_request(&filtered.bytes(), signature)
-                .unwrap()
-                .is_signed());
+            assert!(
+                gateway
+                    .new_signed_filtered_block_events_request(&filtered.bytes(), signature)
+                    .unwrap()
+                    .is_signed()
+            );
             let pvt = network.block_and_private_data_events().build().unwrap();
             let signature = me.signer.sign_digest(&pvt.digest()).unwrap();
-            assert!(gateway
-                .new_signed_block_and_private_data_events_request(&pvt.bytes(), signature)
-                .unwrap()
-                .is_signed());
+            assert!(
+                gateway
+                    .new_signed_block_and_private_data_events_request(&pvt.bytes(), signature)
+                    .unwrap()
+                    .is_signed()
+            );
             // A chaincode events request is not a block events request.
-            assert!(gateway
-                .new_signed_block_events_request(&events.bytes(), Bytes::from_static(b"x"))
-                .is_err());
+            assert!(
+                gateway
+                    .new_signed_block_events_request(&events.bytes(), Bytes::from_static(b"x"))
+                    .is_err()
+            );
         }
     }
 
@@ -526,13 +561,15 @@ mod tests {
         assert!(tx.is_signed());
         // The prepared transaction must belong to the proposal.
         let other = network.contract("cc").new_proposal("F").build().unwrap();
-        assert!(Transaction::new(
-            gateway.clone(),
-            other.transaction_id(),
-            tx.envelope().clone(),
-            gateway.deadlines()
-        )
-        .is_err());
+        assert!(
+            Transaction::new(
+                gateway.clone(),
+                other.transaction_id(),
+                tx.envelope().clone(),
+                gateway.deadlines()
+            )
+            .is_err()
+        );
         assert!(network.chaincode_events("cc").build().unwrap().is_signed());
         assert!(network.block_events().build().unwrap().is_signed());
     }

@@ -172,11 +172,7 @@ impl ConnectionBuilder {
     }
 
     /// Mutual TLS: presents the client certificate and key of these PEM files.
-    pub fn client_cert_files(
-        mut self,
-        cert: impl Into<PathBuf>,
-        key: impl Into<PathBuf>,
-    ) -> Self {
+    pub fn client_cert_files(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
         self.client_cert = Some((Source::File(cert.into()), Source::File(key.into())));
         self
     }
@@ -250,15 +246,24 @@ impl ConnectionBuilder {
     ) -> Result<(Endpoint, Connector, Option<ClientTls>)> {
         let tls = material.as_ref().map(ClientTls::new).transpose()?;
         let connector = Connector::new(&self.address, tls.as_ref(), self.connect_timeout)?;
-        // The scheme only fills the :scheme pseudo-header; the connector does TLS itself.
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        let endpoint = Endpoint::from_shared(format!("{scheme}://{}", self.address))
-            .map_err(|e| {
-                Error::Connection(format!(
-                    "{:?} is not a usable address ({e}); expected host:port",
-                    self.address
-                ))
-            })?
+        let bad = |e: tonic::transport::Error| {
+            Error::Connection(format!(
+                "{:?} is not a usable address ({e}); expected host:port",
+                self.address
+            ))
+        };
+        // The connector does TLS itself: the endpoint says "http" so that tonic does not try
+        // its own, and the origin (the :scheme and :authority of every request) says "https".
+        let mut endpoint =
+            Endpoint::from_shared(format!("http://{}", self.address)).map_err(bad)?;
+        if tls.is_some() {
+            let origin = Endpoint::from_shared(format!("https://{}", self.address))
+                .map_err(bad)?
+                .uri()
+                .clone();
+            endpoint = endpoint.origin(origin);
+        }
+        let endpoint = endpoint
             .connect_timeout(self.connect_timeout)
             .http2_keep_alive_interval(self.keepalive_interval)
             .keep_alive_timeout(self.keepalive_timeout)
@@ -326,9 +331,8 @@ fn push_pem(out: &mut Vec<u8>, pem: &[u8]) {
 }
 
 fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        Error::Connection(format!("{what}: cannot read {}: {e}", path.display()))
-    })
+    std::fs::read(path)
+        .map_err(|e| Error::Connection(format!("{what}: cannot read {}: {e}", path.display())))
 }
 
 fn source_bytes(source: &Source, what: &str) -> Result<Vec<u8>> {

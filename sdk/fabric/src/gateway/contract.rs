@@ -81,7 +81,11 @@ impl Contract {
         A: IntoIterator,
         A::Item: AsRef<[u8]>,
     {
-        self.new_proposal(function).args(args).build()?.evaluate().await
+        self.new_proposal(function)
+            .args(args)
+            .build()?
+            .evaluate()
+            .await
     }
 
     /// Endorses, submits and waits for the commit of `function`; returns its result, or

@@ -184,13 +184,13 @@ mod tests {
         let e = RpcError::from_status(&status, "tx1");
         assert_eq!(e.code, Code::Aborted);
         assert_eq!(e.details, vec![detail]);
-        assert_eq!(
-            e.chaincode_message(),
-            Some("The asset a1 already exists")
-        );
+        assert_eq!(e.chaincode_message(), Some("The asset a1 already exists"));
         assert_eq!(e.chaincode_status(), Some(500));
         let text = e.to_string();
-        assert!(text.contains("tx1") && text.contains("peer0:7051 (Org1MSP)"), "{text}");
+        assert!(
+            text.contains("tx1") && text.contains("peer0:7051 (Org1MSP)"),
+            "{text}"
+        );
 
         let evaluate = tonic::Status::unknown(
             "evaluate call to endorser returned error: chaincode response 500, no, sir",

@@ -65,7 +65,9 @@ mod reconnect;
 pub mod transaction;
 mod transport;
 
-pub use block_events::{BlockEvents, BlockEventsBuilder, BlockEventsRequest, BlockItem, DeliverKind};
+pub use block_events::{
+    BlockEvents, BlockEventsBuilder, BlockEventsRequest, BlockItem, DeliverKind,
+};
 pub use chaincode_events::{
     ChaincodeEvent, ChaincodeEvents, ChaincodeEventsBuilder, ChaincodeEventsRequest,
 };
@@ -82,9 +84,9 @@ pub use proposal::{Proposal, ProposalBuilder};
 pub use reconnect::EventStream;
 pub use transaction::{SubmittedTransaction, Transaction};
 
-/// The gRPC status codes carried by [`RpcError`].
-pub use tonic::Code;
-/// Transaction validation codes carried by [`Status`] and [`CommitError`].
-pub use fabric_protos::protos::TxValidationCode;
 /// A peer's error in a failed Gateway call.
 pub use fabric_protos::gateway::ErrorDetail;
+/// Transaction validation codes carried by [`Status`] and [`CommitError`].
+pub use fabric_protos::protos::TxValidationCode;
+/// The gRPC status codes carried by [`RpcError`].
+pub use tonic::Code;

@@ -7,7 +7,8 @@ use fabric_protos::protos::{BlockAndPrivateData, FilteredBlock};
 
 use super::block_events::{BlockEventsBuilder, BlockItem};
 use super::chaincode_events::ChaincodeEventsBuilder;
-use super::{Contract, Gateway};
+use super::{Commit, Contract, Gateway};
+use crate::Result;
 
 /// A channel.
 #[derive(Debug, Clone)]
@@ -47,6 +48,17 @@ impl Network {
         contract_name: impl Into<String>,
     ) -> Contract {
         Contract::new(self.clone(), chaincode.into(), Some(contract_name.into()))
+    }
+
+    /// The commit of a transaction submitted earlier (by this or another process, before a
+    /// restart...), to wait for its status. Signed when the gateway has a signer.
+    pub fn commit(&self, transaction_id: &str) -> Result<Commit> {
+        Commit::new(
+            self.gateway.clone(),
+            &self.name,
+            transaction_id,
+            self.gateway.deadlines().commit_status,
+        )
     }
 
     /// Chaincode events of `chaincode` (Gateway `ChaincodeEvents`): from the next commit unless

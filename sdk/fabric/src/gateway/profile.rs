@@ -89,9 +89,8 @@ pub struct ConnectionProfile {
 impl ConnectionProfile {
     /// Parses the JSON of a connection file.
     pub fn from_json(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| {
-            Error::Connection(format!("not a MedLedger connection file: {e}"))
-        })
+        serde_json::from_str(text)
+            .map_err(|e| Error::Connection(format!("not a MedLedger connection file: {e}")))
     }
 
     /// Reads a connection file.
@@ -105,14 +104,17 @@ impl ConnectionProfile {
 
     /// The identity called `name`.
     pub fn identity(&self, name: &str) -> Result<&ProfileIdentity> {
-        self.identities.iter().find(|i| i.name == name).ok_or_else(|| {
-            let known: Vec<&str> = self.identities.iter().map(|i| i.name.as_str()).collect();
-            Error::Connection(format!(
-                "no identity {name:?} in the connection file of {}; it has: {}",
-                self.msp_id,
-                known.join(", ")
-            ))
-        })
+        self.identities
+            .iter()
+            .find(|i| i.name == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.identities.iter().map(|i| i.name.as_str()).collect();
+                Error::Connection(format!(
+                    "no identity {name:?} in the connection file of {}; it has: {}",
+                    self.msp_id,
+                    known.join(", ")
+                ))
+            })
     }
 
     /// The connection to the gateway peer; with mutual TLS, presenting `tls_identity`'s TLS
@@ -194,10 +196,19 @@ mod tests {
         assert_eq!(p.msp_id, "Org1MSP");
         assert!(p.tls && p.mutual_tls);
         assert_eq!(p.identities[0].kind, "client");
-        assert_eq!(p.identity("User1@org1.example.com").unwrap().role.as_deref(), Some("doctor"));
+        assert_eq!(
+            p.identity("User1@org1.example.com")
+                .unwrap()
+                .role
+                .as_deref(),
+            Some("doctor")
+        );
         let e = p.identity("Nobody").unwrap_err().to_string();
         assert!(e.contains("User1@org1.example.com"), "{e}");
-        assert!(p.connection_builder(None).is_err(), "mutual TLS needs an identity");
+        assert!(
+            p.connection_builder(None).is_err(),
+            "mutual TLS needs an identity"
+        );
         assert!(p.connection_builder(Some("User1@org1.example.com")).is_ok());
         assert!(ConnectionProfile::from_json("{}").is_err());
     }

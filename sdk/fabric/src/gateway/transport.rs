@@ -164,7 +164,11 @@ impl AsyncRead for ClientIo {
 }
 
 impl AsyncWrite for ClientIo {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match &mut self.get_mut().0 {
             Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Io::Tls(s) => Pin::new(&mut **s).poll_write(cx, buf),
@@ -256,7 +260,10 @@ impl Connector {
                 )
             })?
             .map_err(|e| {
-                io::Error::new(e.kind(), format!("TLS handshake with {address} failed: {e}"))
+                io::Error::new(
+                    e.kind(),
+                    format!("TLS handshake with {address} failed: {e}"),
+                )
             })?;
         let (_, conn) = tls.get_ref();
         if conn.alpn_protocol() != Some(ALPN_H2) {
