@@ -264,12 +264,10 @@ async fn bench() {
     .await
     .expect("the devnet did not start in time");
 
-    let profile = ConnectionProfile::load(
-        data.join("connections")
-            .join("SeoulMedicalCenterMSP.json"),
-    )
-    .await
-    .expect("connection file");
+    let profile =
+        ConnectionProfile::load(data.join("connections").join("SeoulMedicalCenterMSP.json"))
+            .await
+            .expect("connection file");
     let gateway = profile
         .connect("Doctor1@seoulmedical.example.com")
         .await

@@ -511,6 +511,7 @@ async fn evaluate_submit_and_every_failure() {
 async fn events_checkpoints_offline_signing_and_mutual_tls() {
     let mut t = topology().await;
     t.devnet.mutual_tls = true;
+    t.block_cutting.batch_timeout = "300ms".into();
     let net = start(t).await;
     let profile = net.profile(SMC).await;
     assert!(profile.mutual_tls);
@@ -571,10 +572,12 @@ async fn events_checkpoints_offline_signing_and_mutual_tls() {
                 .unwrap(),
         );
     }
-    let mut commits = Vec::new();
-    for tx in &txs {
-        commits.push(tx.submit().await.unwrap());
-    }
+    // Submitted at once, so that one block cut takes the three.
+    let commits: Vec<_> = futures_util::future::join_all(txs.iter().map(|tx| tx.submit()))
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     let mut statuses = Vec::new();
     for c in &commits {
         statuses.push(c.status().await.unwrap());
@@ -584,11 +587,18 @@ async fn events_checkpoints_offline_signing_and_mutual_tls() {
         statuses.iter().all(|s| s.block_number == block),
         "expected one block: {statuses:?}"
     );
-    for tx in &txs {
+    // Events come in block order (which need not be the submission order).
+    let mut in_block = Vec::new();
+    for _ in &txs {
         let e = next(&mut live).await;
-        assert_eq!(e.transaction_id, tx.transaction_id());
         assert_eq!(e.block_number, block);
+        in_block.push(e.transaction_id);
     }
+    let mut submitted: Vec<String> = txs.iter().map(|t| t.transaction_id().to_owned()).collect();
+    let mut sorted = in_block.clone();
+    submitted.sort();
+    sorted.sort();
+    assert_eq!(sorted, submitted);
 
     // From a start block: every event since.
     let mut from_start = network
@@ -602,14 +612,14 @@ async fn events_checkpoints_offline_signing_and_mutual_tls() {
         seen.push(next(&mut from_start).await.transaction_id);
     }
     let mut expected = vec![s1.transaction_id().to_owned()];
-    expected.extend(txs.iter().map(|t| t.transaction_id().to_owned()));
+    expected.extend(in_block.iter().cloned());
     assert_eq!(seen, expected);
     drop(from_start);
 
     // From a checkpoint after the first event of the three-event block: the other two only.
     let checkpointer = InMemoryCheckpointer::new();
     checkpointer
-        .checkpoint_transaction(block, txs[0].transaction_id())
+        .checkpoint_transaction(block, &in_block[0])
         .await
         .unwrap();
     let mut resumed = network
@@ -619,18 +629,15 @@ async fn events_checkpoints_offline_signing_and_mutual_tls() {
         .events()
         .await
         .unwrap();
-    for tx in &txs[1..] {
+    for txid in &in_block[1..] {
         let e = next(&mut resumed).await;
-        assert_eq!(e.transaction_id, tx.transaction_id());
+        assert_eq!(&e.transaction_id, txid);
         checkpointer.checkpoint_chaincode_event(&e).await.unwrap();
     }
     quiet(&mut resumed, Duration::from_millis(500)).await;
     assert_eq!(
         checkpointer.checkpoint(),
-        Some(Checkpoint::after_transaction(
-            block,
-            txs[2].transaction_id()
-        ))
+        Some(Checkpoint::after_transaction(block, in_block[2].clone()))
     );
     drop(resumed);
 

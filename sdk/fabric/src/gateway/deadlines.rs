@@ -42,8 +42,8 @@ pub(crate) fn request<T>(message: T, timeout: Duration) -> tonic::Request<T> {
     r
 }
 
-/// Runs one unary call under `timeout`. A status the server gives because the deadline passed
-/// (tonic servers answer `CANCELLED`) is reported as `DEADLINE_EXCEEDED`.
+/// Runs one unary call under `timeout`; a call that fails because the deadline passed is
+/// reported as `DEADLINE_EXCEEDED`.
 pub(crate) async fn unary<T, F>(
     what: &str,
     transaction_id: &str,
@@ -58,9 +58,16 @@ where
         Err(_) => Err(RpcError::deadline(what, timeout, transaction_id)),
         Ok(Ok(response)) => Ok(response.into_inner()),
         Ok(Err(status)) => {
-            let mut e = RpcError::from_status(&status, transaction_id);
-            if e.code == Code::Cancelled && started.elapsed() >= timeout {
-                e.code = Code::DeadlineExceeded;
+            let e = RpcError::from_status(&status, transaction_id);
+            // tonic's own grpc-timeout fires a hair before ours ("Timeout expired"), and a
+            // tonic server answers CANCELLED: both are this deadline.
+            let expired = started.elapsed() >= timeout
+                && matches!(
+                    e.code,
+                    Code::Cancelled | Code::Unavailable | Code::Unknown | Code::DeadlineExceeded
+                );
+            if expired {
+                return Err(RpcError::deadline(what, timeout, transaction_id));
             }
             Err(e)
         }

@@ -29,8 +29,20 @@ pub struct RpcError {
 
 impl RpcError {
     /// From a tonic status, decoding the `gateway.ErrorDetail`s of its `grpc-status-details-bin`
-    /// (details of other types are skipped).
+    /// (details of other types are skipped). A failure of the connection itself (tonic reports
+    /// it as `UNKNOWN: transport error`) becomes `UNAVAILABLE` with its cause, as grpc-go
+    /// reports it.
     pub fn from_status(status: &tonic::Status, transaction_id: impl Into<String>) -> Self {
+        if let Some(transport) = std::error::Error::source(status)
+            .and_then(|s| s.downcast_ref::<tonic::transport::Error>())
+        {
+            return RpcError {
+                code: Code::Unavailable,
+                message: super::transport::error_chain(transport),
+                transaction_id: transaction_id.into(),
+                details: Vec::new(),
+            };
+        }
         let details = RpcStatus::decode(status.details())
             .map(|s| {
                 s.details
