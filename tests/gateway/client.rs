@@ -13,6 +13,7 @@ use fabric_sdk::gateway::{
     Checkpoint, Checkpointer, Code, Connection, ConnectionProfile, Deadlines, FileCheckpointer,
     Gateway, InMemoryCheckpointer, NO_ARGS, TxValidationCode,
 };
+use fabric_sdk::identity::SigningIdentity;
 use medledger_network::Topology;
 use medledger_network::devnet::Devnet;
 use medledger_network::topology::ChaincodeDef;
@@ -281,6 +282,34 @@ async fn evaluate_submit_and_every_failure() {
             .unwrap()[..],
         b"v1"
     );
+
+    // A connection and identity from MSP directories (TLS roots from the user's tlscacerts/),
+    // dialed lazily.
+    let id = profile.identity(DOCTOR).unwrap().msp_dir.clone();
+    let from_msp = Connection::builder(&profile.gateway_address)
+        .tls_roots_from_msp_dir(&id)
+        .server_name(profile.server_name.clone().unwrap())
+        .connect_lazy()
+        .unwrap();
+    let me = SigningIdentity::from_msp_dir(&id, SMC).unwrap();
+    let msp_gw = Gateway::connect(from_msp, &me);
+    assert_eq!(
+        &msp_gw
+            .network(&profile.channel)
+            .contract("kv")
+            .evaluate("get", ["k1"])
+            .await
+            .unwrap()[..],
+        b"v1"
+    );
+    // The wrong server name is refused by TLS verification.
+    let wrong = Connection::builder(&profile.gateway_address)
+        .tls_roots_from_msp_dir(&id)
+        .server_name("peer0.nhis.example.com")
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(matches!(wrong, Error::Connection(_)), "{wrong}");
 
     // Chaincode error on evaluate: UNKNOWN, the chaincode's message easy to reach.
     let e = rpc(kv.evaluate("fail", ["no such patient"]).await.unwrap_err());
