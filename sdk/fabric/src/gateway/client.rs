@@ -542,6 +542,55 @@ mod tests {
         }
     }
 
+    /// An HSM/KMS-style signer: only `sign_digest` is implemented; it sees digests, never keys.
+    #[derive(Debug)]
+    struct Remote {
+        inner: Arc<dyn Signer>,
+        seen: std::sync::Mutex<Vec<Vec<u8>>>,
+    }
+
+    impl Signer for Remote {
+        fn key_algorithm(&self) -> crate::crypto::KeyAlgorithm {
+            self.inner.key_algorithm()
+        }
+        fn sign_digest(&self, digest: &[u8]) -> Result<Vec<u8>> {
+            self.seen.lock().unwrap().push(digest.to_vec());
+            self.inner.sign_digest(digest)
+        }
+    }
+
+    #[tokio::test]
+    async fn an_external_signer_plugs_in() {
+        let me = identity(&rcgen::PKCS_ECDSA_P256_SHA256);
+        let remote = Arc::new(Remote {
+            inner: me.signer.clone(),
+            seen: Default::default(),
+        });
+        let gateway = Gateway::builder(connection(), me.identity.clone())
+            .signer(remote.clone())
+            .build();
+        assert_eq!(gateway.hash(), HashAlgorithm::Sha256);
+        let proposal = gateway
+            .network("ch1")
+            .contract("cc")
+            .new_proposal("F")
+            .build()
+            .unwrap();
+        let sp = proposal.signed_proposal().unwrap();
+        assert_eq!(
+            remote.seen.lock().unwrap().as_slice(),
+            [sha256(&sp.proposal_bytes).to_vec()]
+        );
+        me.identity
+            .certificate()
+            .public_key()
+            .unwrap()
+            .verifier()
+            .unwrap()
+            .verify(&sp.proposal_bytes, &sp.signature)
+            .unwrap();
+    }
+
     #[tokio::test]
     async fn a_gateway_with_a_signer_signs_everything() {
         let me = identity(&rcgen::PKCS_ECDSA_P256_SHA256);
