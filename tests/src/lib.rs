@@ -58,8 +58,9 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// `tests/interop/chaincode-node`: the asset-transfer contract for the official Node
-/// `fabric-shim`, with its `node_modules` (installed by `./scripts/test-all.sh`).
+/// `tests/interop/chaincode-node`: the asset-transfer contract (and the `Interop` contract of the
+/// Gateway interop test) for the official Node `fabric-shim`, with its `node_modules` (installed
+/// by `./scripts/test-all.sh`).
 pub fn node_chaincode_dir() -> PathBuf {
     interop_dir().join("chaincode-node")
 }
