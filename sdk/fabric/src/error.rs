@@ -62,6 +62,55 @@ pub enum Error {
     /// failed, or a read-write set is not usable). The text says what and which key.
     #[error("ledger state: {0}")]
     State(String),
+
+    // ----- the Gateway client (feature `gateway`) -----
+    /// A connection to a gateway peer could not be set up: TLS material, address, dialing, a
+    /// connection file.
+    #[cfg(feature = "gateway")]
+    #[error("gateway connection: {0}")]
+    Connection(String),
+    /// Evaluate failed (chaincode error, no peer available, deadline, ...).
+    #[cfg(feature = "gateway")]
+    #[error("evaluate failed: {0}")]
+    Evaluate(crate::gateway::RpcError),
+    /// Endorse failed: the details name each peer that refused and why (for a chaincode error,
+    /// see [`RpcError::chaincode_message`](crate::gateway::RpcError::chaincode_message)).
+    #[cfg(feature = "gateway")]
+    #[error("endorse failed: {0}")]
+    Endorse(crate::gateway::RpcError),
+    /// Submit failed: the orderer (through the gateway) did not accept the transaction.
+    #[cfg(feature = "gateway")]
+    #[error("submit failed: {0}")]
+    Submit(crate::gateway::RpcError),
+    /// The commit status could not be obtained (deadline, access denied, ...). The transaction
+    /// may still commit.
+    #[cfg(feature = "gateway")]
+    #[error("commit status failed: {0}")]
+    CommitStatus(crate::gateway::RpcError),
+    /// The transaction was ordered but is invalid (its validation code says why).
+    #[cfg(feature = "gateway")]
+    #[error("{0}")]
+    Commit(crate::gateway::CommitError),
+    /// A chaincode events stream could not be opened or ended with an error.
+    #[cfg(feature = "gateway")]
+    #[error("chaincode events: {0}")]
+    ChaincodeEvents(crate::gateway::RpcError),
+    /// A block events (Deliver) stream could not be opened or ended with an error.
+    #[cfg(feature = "gateway")]
+    #[error("block events: {0}")]
+    BlockEvents(crate::gateway::RpcError),
+    /// A request was sent unsigned: the gateway has no signer. Sign its `digest()` elsewhere and
+    /// rebuild it with the matching `Gateway::new_signed_*` method.
+    #[cfg(feature = "gateway")]
+    #[error(
+        "the {0} is not signed and the gateway has no signer: sign its digest() and use \
+         Gateway::new_signed_{0}(bytes, signature)"
+    )]
+    NotSigned(&'static str),
+    /// A checkpoint could not be read or written.
+    #[cfg(feature = "gateway")]
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
 }
 
 impl Error {

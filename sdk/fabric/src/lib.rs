@@ -1,6 +1,6 @@
 //! # fabric-sdk
 //!
-//! Hyperledger Fabric primitives shared by every MedLedger component, and (later) the Gateway client.
+//! Hyperledger Fabric primitives shared by every MedLedger component, and the Gateway client.
 //!
 //! | module | what it offers |
 //! |---|---|
@@ -9,12 +9,15 @@
 //! | [`policy`] | the policy language, SignaturePolicyEnvelope encoding, evaluation, key-level policies, collections |
 //! | [`ledger`] | Fabric ledger semantics: transaction simulation (shim requests → read-write sets), in-memory state, MVCC validation |
 //! | [`tx`] | proposals, txids, proposal hashes, proposal-response checks, envelopes, block hashes, composite keys |
+//! | `gateway` | (feature `gateway`, default) the Fabric Gateway client: connection, evaluate, submit, commit status, chaincode and block events, checkpoints, offline signing |
 //!
 //! Messages that Fabric signs or hashes are always handled as their original bytes: nothing in
 //! this crate re-encodes a decoded message in order to sign or hash it.
 
 pub mod crypto;
 pub mod error;
+#[cfg(feature = "gateway")]
+pub mod gateway;
 pub mod identity;
 pub mod ledger;
 pub mod policy;
