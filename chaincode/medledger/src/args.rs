@@ -63,7 +63,10 @@ fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T, (String, String)> {
     let result: Result<T, serde_path_to_error::Error<serde_json::Error>> =
         serde_path_to_error::deserialize(&mut de);
     match result {
-        Ok(v) => de.end().map(|()| v).map_err(|e| (String::new(), e.to_string())),
+        Ok(v) => de
+            .end()
+            .map(|()| v)
+            .map_err(|e| (String::new(), e.to_string())),
         Err(e) => {
             let path = e.path().to_string();
             let reason = e.into_inner().to_string();
@@ -109,7 +112,10 @@ mod tests {
     #[test]
     fn numbers_lists_structs_and_bare_words() -> Result<(), MedError> {
         assert_eq!(Arg::<u32>::from_text("3").parse("validity_days")?, 3);
-        assert_eq!(Arg::<Option<u32>>::from_text("").parse("validity_days")?, None);
+        assert_eq!(
+            Arg::<Option<u32>>::from_text("").parse("validity_days")?,
+            None
+        );
         assert_eq!(
             Arg::<ConsentPurpose>::from_text("insurance_claim").parse("purpose")?,
             ConsentPurpose::InsuranceClaim
@@ -129,24 +135,46 @@ mod tests {
 
     #[test]
     fn failures_are_400_naming_the_field_and_the_path() {
-        let e = Arg::<u32>::from_text("three").parse("validity_days").unwrap_err();
+        let e = Arg::<u32>::from_text("three")
+            .parse("validity_days")
+            .unwrap_err();
         assert_eq!(e.status(), 400);
-        assert!(e.to_string().starts_with("bad input: validity_days: "), "{e}");
+        assert!(
+            e.to_string().starts_with("bad input: validity_days: "),
+            "{e}"
+        );
 
         let e = Arg::<Vec<RecordCategory>>::from_text(r#"["lab","xray"]"#)
             .parse("scopes")
             .unwrap_err();
-        assert!(e.to_string().starts_with("bad input: scopes[1]: unknown variant `xray`"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("bad input: scopes[1]: unknown variant `xray`"),
+            "{e}"
+        );
 
         let e = Arg::<Period>::from_text(r#"{"start":"yesterday"}"#)
             .parse("period")
             .unwrap_err();
-        assert!(e.to_string().starts_with("bad input: period.start: "), "{e}");
+        assert!(
+            e.to_string().starts_with("bad input: period.start: "),
+            "{e}"
+        );
 
-        let e = Arg::<ConsentPurpose>::from_text("marketing").parse("purpose").unwrap_err();
-        assert!(e.to_string().starts_with("bad input: purpose: unknown variant `marketing`"), "{e}");
+        let e = Arg::<ConsentPurpose>::from_text("marketing")
+            .parse("purpose")
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("bad input: purpose: unknown variant `marketing`"),
+            "{e}"
+        );
 
         let e = Arg::<u32>::from_text("3 4").parse("n").unwrap_err();
-        assert!(e.to_string().starts_with("bad input: n: invalid type: string \"3 4\", expected u32"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("bad input: n: invalid type: string \"3 4\", expected u32"),
+            "{e}"
+        );
     }
 }

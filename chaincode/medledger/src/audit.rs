@@ -28,7 +28,9 @@ pub async fn history(
 ) -> MedResult<Vec<HistoryEntry>> {
     let caller = Caller::load(&ctx, &env.consortium)?;
     if caller.role.is_none() || caller.kind.is_none() {
-        return Err(caller.forbidden("only members of the consortium with a medical role may read history"));
+        return Err(
+            caller.forbidden("only members of the consortium with a medical role may read history")
+        );
     }
     let asset_type = asset_type.parse("asset_type")?;
     validate::id("id", &id)?;
@@ -90,7 +92,9 @@ pub async fn history(
                 None
             } else {
                 Some(serde_json::from_slice(&m.value).map_err(|e| {
-                    MedError::Internal(format!("a stored version of {asset_type} {id} does not decode: {e}"))
+                    MedError::Internal(format!(
+                        "a stored version of {asset_type} {id} does not decode: {e}"
+                    ))
                 })?)
             };
             Ok(HistoryEntry {

@@ -57,7 +57,9 @@ impl Caller {
     /// The caller as recorded on the ledger. Patients are recorded by their pseudonym, never
     /// by their certificate subject (which may carry their name).
     pub fn actor(&self) -> MedResult<Actor> {
-        let role = self.role.ok_or_else(|| self.forbidden("the caller has no medical role"))?;
+        let role = self
+            .role
+            .ok_or_else(|| self.forbidden("the caller has no medical role"))?;
         let id = match (role, &self.patient_id) {
             (Role::Patient, Some(p)) => p.clone(),
             (Role::Patient, None) => {
@@ -97,9 +99,9 @@ impl Caller {
 
     /// Requires a licence attribute (doctors, pharmacists).
     pub fn require_license(&self) -> MedResult<&str> {
-        self.license
-            .as_deref()
-            .ok_or_else(|| self.forbidden("a licence is required (certificate attribute license_no)"))
+        self.license.as_deref().ok_or_else(|| {
+            self.forbidden("a licence is required (certificate attribute license_no)")
+        })
     }
 
     /// Whether the caller is this patient: role patient, attribute `patient_id` equal to the
@@ -135,7 +137,11 @@ fn roles_text(roles: &[Role]) -> String {
     let words: Vec<String> = roles
         .iter()
         .map(|r| {
-            let article = if r.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+            let article = if r.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
             format!("{article} {r}")
         })
         .collect();

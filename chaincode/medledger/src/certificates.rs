@@ -6,8 +6,7 @@ use std::sync::Arc;
 use fabric_chaincode::contract::Context;
 use medledger_model::{
     CertificateKind, CertificateStatus, CertificateVerification, Commitment, DocumentReference,
-    EventPayload, OrgKind, RevocationReason, Role, Timestamp, VerificationResult, events,
-    validate,
+    EventPayload, OrgKind, RevocationReason, Role, Timestamp, VerificationResult, events, validate,
 };
 
 use crate::Env;
@@ -68,7 +67,9 @@ pub async fn issue(
     patients::load_active(&ctx, &patient_id).await?;
     let key = keys::primary(types::CERTIFICATE, &id)?;
     if store::exists(&ctx, &key).await? {
-        return Err(MedError::Conflict(format!("certificate {id} already exists")));
+        return Err(MedError::Conflict(format!(
+            "certificate {id} already exists"
+        )));
     }
     let cert = DocumentReference {
         certificate_id: id.clone(),
@@ -157,7 +158,11 @@ pub async fn revoke(
 }
 
 /// Who may read a certificate: staff of the issuing hospital, the patient, auditors.
-pub(crate) async fn may_read(ctx: &Context, caller: &Caller, cert: &DocumentReference) -> MedResult<bool> {
+pub(crate) async fn may_read(
+    ctx: &Context,
+    caller: &Caller,
+    cert: &DocumentReference,
+) -> MedResult<bool> {
     if caller.is_staff_of(
         &cert.issuer_org,
         &[Role::Doctor, Role::Nurse, Role::Clerk, Role::Auditor],
@@ -173,7 +178,11 @@ pub(crate) async fn may_read(ctx: &Context, caller: &Caller, cert: &DocumentRefe
 }
 
 /// `GetCertificate(certificate_id)`: the whole public record, for the readers above.
-pub async fn get(env: Arc<Env>, ctx: Context, certificate_id: String) -> MedResult<DocumentReference> {
+pub async fn get(
+    env: Arc<Env>,
+    ctx: Context,
+    certificate_id: String,
+) -> MedResult<DocumentReference> {
     let caller = Caller::load(&ctx, &env.consortium)?;
     validate::id("certificate_id", &certificate_id)?;
     let (_, cert) = load(&ctx, &certificate_id).await?;

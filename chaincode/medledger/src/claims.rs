@@ -46,7 +46,12 @@ fn status_keys(c: &Claim, status: ClaimStatus) -> MedResult<[String; 3]> {
     ])
 }
 
-async fn save_transition(ctx: &Context, key: &str, before: ClaimStatus, after: &Claim) -> MedResult<()> {
+async fn save_transition(
+    ctx: &Context,
+    key: &str,
+    before: ClaimStatus,
+    after: &Claim,
+) -> MedResult<()> {
     store::put(ctx, key, after).await?;
     let old = status_keys(after, before)?;
     let new = status_keys(after, after.status)?;
@@ -106,21 +111,33 @@ pub async fn submit(
     for (i, e) in encounter_ids.iter().enumerate() {
         validate::id(&format!("encounter_ids[{i}]"), e)?;
     }
-    let details: ClaimDetails =
-        store::require_transient(&ctx, "claim", "the claim's diagnosis codes, items and total (JSON)")?;
+    let details: ClaimDetails = store::require_transient(
+        &ctx,
+        "claim",
+        "the claim's diagnosis codes, items and total (JSON)",
+    )?;
     details.validate().map_err(|e| e.within("claim"))?;
     let salt = store::transient_salt(&ctx)?;
     let provider = caller.msp_id.clone();
     let collection = env
         .consortium
         .claims_collection(&provider, &insurer)
-        .ok_or_else(|| MedError::Internal(format!("no claims collection for {provider} and {insurer}")))?;
+        .ok_or_else(|| {
+            MedError::Internal(format!("no claims collection for {provider} and {insurer}"))
+        })?;
 
     patients::load_active(&ctx, &patient_id).await?;
     let now = store::now(&ctx)?;
-    if consents::find_effective(&ctx, &patient_id, &insurer, ConsentPurpose::InsuranceClaim, None, now)
-        .await?
-        .is_none()
+    if consents::find_effective(
+        &ctx,
+        &patient_id,
+        &insurer,
+        ConsentPurpose::InsuranceClaim,
+        None,
+        now,
+    )
+    .await?
+    .is_none()
     {
         return Err(caller.forbidden(format!(
             "no insurance_claim consent of patient {patient_id} for {insurer} is in force"
@@ -128,20 +145,34 @@ pub async fn submit(
     }
     let key = keys::primary(types::CLAIM, &claim_id)?;
     if store::exists(&ctx, &key).await? {
-        return Err(MedError::Conflict(format!("claim {claim_id} already exists")));
+        return Err(MedError::Conflict(format!(
+            "claim {claim_id} already exists"
+        )));
     }
     let mut encounter_keys = Vec::with_capacity(encounter_ids.len());
     for (i, e) in encounter_ids.iter().enumerate() {
         let field = format!("encounter_ids[{i}]");
         let record = records::load(&ctx, e).await?;
         if record.patient_id != patient_id {
-            return Err(MedError::bad_input(field, format!("record {e} is not a record of patient {patient_id}")));
+            return Err(MedError::bad_input(
+                field,
+                format!("record {e} is not a record of patient {patient_id}"),
+            ));
         }
         if record.org != provider {
-            return Err(MedError::bad_input(field, format!("record {e} is held by {}, not by the provider", record.org)));
+            return Err(MedError::bad_input(
+                field,
+                format!("record {e} is held by {}, not by the provider", record.org),
+            ));
         }
         if record.category != RecordCategory::Encounter {
-            return Err(MedError::bad_input(field, format!("record {e} is a {} record, not an encounter", record.category)));
+            return Err(MedError::bad_input(
+                field,
+                format!(
+                    "record {e} is a {} record, not an encounter",
+                    record.category
+                ),
+            ));
         }
         let ek = keys::key(types::CLAIM_BY_ENCOUNTER, &[&insurer, e])?;
         if let Some(existing) = ctx.stub().get_state(&ek).await? {
@@ -176,13 +207,21 @@ pub async fn submit(
         .map_err(|e| MedError::Internal(format!("key-level endorsement policy: {e}")))?;
 
     store::put(&ctx, &key, &claim).await?;
-    ctx.stub().set_state_validation_parameter(&key, policy).await?;
-    store::put_index(&ctx, &keys::key(types::CLAIM_BY_PATIENT, &[&patient_id, &claim_id])?).await?;
+    ctx.stub()
+        .set_state_validation_parameter(&key, policy)
+        .await?;
+    store::put_index(
+        &ctx,
+        &keys::key(types::CLAIM_BY_PATIENT, &[&patient_id, &claim_id])?,
+    )
+    .await?;
     for k in status_keys(&claim, claim.status)? {
         store::put_index(&ctx, &k).await?;
     }
     for ek in &encounter_keys {
-        ctx.stub().put_state(ek, claim_id.clone().into_bytes()).await?;
+        ctx.stub()
+            .put_state(ek, claim_id.clone().into_bytes())
+            .await?;
     }
     store::put_private(
         &ctx,
@@ -243,7 +282,9 @@ pub async fn adjudicate(
     )
     .await?
     .ok_or_else(|| {
-        MedError::Conflict(format!("the details of claim {claim_id} are no longer on the ledger"))
+        MedError::Conflict(format!(
+            "the details of claim {claim_id} are no longer on the ledger"
+        ))
     })?;
     response
         .validate(details.details.total)
@@ -346,13 +387,22 @@ pub async fn get(env: Arc<Env>, ctx: Context, claim_id: String) -> MedResult<Cla
     if member && !caller.has_role(&[Role::Auditor]) {
         let c = collection(&env, &view.claim)?;
         let id = view.claim.claim_id.clone();
-        view.details = store::get_private::<ClaimDetailsPrivate>(&ctx, &c, &keys::primary(types::CLAIM_DETAILS, &id)?)
-            .await?
-            .map(|p| p.details);
-        view.response = store::get_private::<ClaimResponsePrivate>(&ctx, &c, &keys::primary(types::CLAIM_RESPONSE, &id)?)
-            .await?
-            .map(|p| p.response);
-        view.payment = store::get_private(&ctx, &c, &keys::primary(types::CLAIM_PAYMENT, &id)?).await?;
+        view.details = store::get_private::<ClaimDetailsPrivate>(
+            &ctx,
+            &c,
+            &keys::primary(types::CLAIM_DETAILS, &id)?,
+        )
+        .await?
+        .map(|p| p.details);
+        view.response = store::get_private::<ClaimResponsePrivate>(
+            &ctx,
+            &c,
+            &keys::primary(types::CLAIM_RESPONSE, &id)?,
+        )
+        .await?
+        .map(|p| p.response);
+        view.payment =
+            store::get_private(&ctx, &c, &keys::primary(types::CLAIM_PAYMENT, &id)?).await?;
     }
     Ok(view)
 }
@@ -388,12 +438,15 @@ pub async fn list(
         }
         (false, true) => (types::CLAIM_BY_PROVIDER, vec![provider.as_str()]),
         (true, false) => (types::CLAIM_BY_INSURER, vec![insurer.as_str()]),
-        (false, false) => (types::CLAIM_BY_PAIR, vec![provider.as_str(), insurer.as_str()]),
+        (false, false) => (
+            types::CLAIM_BY_PAIR,
+            vec![provider.as_str(), insurer.as_str()],
+        ),
     };
     if caller.msp_id != provider && caller.msp_id != insurer {
-        return Err(caller.forbidden(
-            "an organisation may list only the claims it provides or insures",
-        ));
+        return Err(
+            caller.forbidden("an organisation may list only the claims it provides or insures")
+        );
     }
     if let Some(s) = status {
         attrs.push(s.as_str());

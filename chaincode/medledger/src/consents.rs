@@ -31,7 +31,13 @@ pub(crate) fn document_key(consent_id: &str, which: &str) -> MedResult<String> {
 
 /// The consents of a patient.
 pub(crate) async fn of_patient(ctx: &Context, patient_id: &str) -> MedResult<Vec<Consent>> {
-    store::load_indexed(ctx, types::CONSENT_BY_PATIENT, &[patient_id], types::CONSENT).await
+    store::load_indexed(
+        ctx,
+        types::CONSENT_BY_PATIENT,
+        &[patient_id],
+        types::CONSENT,
+    )
+    .await
 }
 
 /// The first consent in force that lets `grantee` use `category` records (any when `None`) of
@@ -78,14 +84,20 @@ fn check_grantee(consortium: &Consortium, grantee: &str, purpose: ConsentPurpose
     } else {
         Err(MedError::bad_input(
             "grantee",
-            format!("{grantee} is {kind}, which cannot receive a {purpose} consent (insurance_claim: an insurer; treatment: a hospital or pharmacy; research: a hospital)"),
+            format!(
+                "{grantee} ({kind}) cannot receive a consent for {purpose} (insurance_claim: an insurer; treatment: a hospital or pharmacy; research: a hospital)"
+            ),
         ))
     }
 }
 
 /// The signed document a clerk must give (transient `consent_document`); optional for the
 /// patient.
-fn document(ctx: &Context, caller: &Caller, patient: &Patient) -> MedResult<Option<ConsentDocument>> {
+fn document(
+    ctx: &Context,
+    caller: &Caller,
+    patient: &Patient,
+) -> MedResult<Option<ConsentDocument>> {
     let doc: Option<ConsentDocument> = store::transient_json(ctx, "consent_document")?;
     if doc.is_none() && !caller.is_patient(patient) {
         return Err(MedError::bad_input(
@@ -128,7 +140,9 @@ pub async fn grant(
     let doc = document(&ctx, &caller, &patient)?;
     let key = keys::primary(types::CONSENT, &consent_id)?;
     if store::exists(&ctx, &key).await? {
-        return Err(MedError::Conflict(format!("consent {consent_id} already exists")));
+        return Err(MedError::Conflict(format!(
+            "consent {consent_id} already exists"
+        )));
     }
     let consent = Consent {
         consent_id: consent_id.clone(),
@@ -152,8 +166,13 @@ pub async fn grant(
     )
     .await?;
     if let Some(doc) = doc {
-        store::put_private(&ctx, &phi_of(&env, &caller)?, &document_key(&consent_id, "grant")?, &doc)
-            .await?;
+        store::put_private(
+            &ctx,
+            &phi_of(&env, &caller)?,
+            &document_key(&consent_id, "grant")?,
+            &doc,
+        )
+        .await?;
     }
     store::emit(
         &ctx,
@@ -190,7 +209,9 @@ pub async fn revoke(env: Arc<Env>, ctx: Context, consent_id: String) -> MedResul
     }
     let doc = document(&ctx, &caller, &patient)?;
     if consent.status != ConsentStatus::Active {
-        return Err(MedError::Conflict(format!("consent {consent_id} is already revoked")));
+        return Err(MedError::Conflict(format!(
+            "consent {consent_id} is already revoked"
+        )));
     }
     consent.status = ConsentStatus::Revoked;
     consent.revoked_at = Some(store::now(&ctx)?);
@@ -232,7 +253,8 @@ pub(crate) fn may_read(caller: &Caller, patient: &Patient, consent: &Consent) ->
 pub async fn list(env: Arc<Env>, ctx: Context, patient_id: String) -> MedResult<Vec<Consent>> {
     let caller = Caller::load(&ctx, &env.consortium)?;
     if caller.role.is_none() || caller.kind.is_none() {
-        return Err(caller.forbidden("only members of the consortium with a medical role may list consents"));
+        return Err(caller
+            .forbidden("only members of the consortium with a medical role may list consents"));
     }
     validate::id("patient_id", &patient_id)?;
     let patient = patients::load(&ctx, &patient_id).await?;
@@ -256,7 +278,8 @@ pub async fn check(
 ) -> MedResult<ConsentCheck> {
     let caller = Caller::load(&ctx, &env.consortium)?;
     if caller.role.is_none() || caller.kind.is_none() {
-        return Err(caller.forbidden("only members of the consortium with a medical role may check consents"));
+        return Err(caller
+            .forbidden("only members of the consortium with a medical role may check consents"));
     }
     validate::id("patient_id", &patient_id)?;
     validate::msp_id("grantee", &grantee)?;
@@ -274,8 +297,15 @@ pub async fn check(
             consent_id: None,
         });
     }
-    let found =
-        find_effective(&ctx, &patient_id, &grantee, purpose, category, store::now(&ctx)?).await?;
+    let found = find_effective(
+        &ctx,
+        &patient_id,
+        &grantee,
+        purpose,
+        category,
+        store::now(&ctx)?,
+    )
+    .await?;
     Ok(ConsentCheck {
         granted: found.is_some(),
         consent_id: found.map(|c| c.consent_id),

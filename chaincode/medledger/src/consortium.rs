@@ -178,19 +178,17 @@ impl Consortium {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let collection = |name: String, msps: &[&str], endorse: String, btl: u64| {
-            CollectionJson {
-                name,
-                policy: format!("OR({})", members(msps, "member")),
-                required_peer_count: 0,
-                max_peer_count: 3,
-                block_to_live: btl,
-                member_only_read: true,
-                member_only_write: true,
-                endorsement_policy: EndorsementJson {
-                    signature_policy: endorse,
-                },
-            }
+        let collection = |name: String, msps: &[&str], endorse: String, btl: u64| CollectionJson {
+            name,
+            policy: format!("OR({})", members(msps, "member")),
+            required_peer_count: 0,
+            max_peer_count: 3,
+            block_to_live: btl,
+            member_only_read: true,
+            member_only_write: true,
+            endorsement_policy: EndorsementJson {
+                signature_policy: endorse,
+            },
         };
         let mut out = Vec::new();
         for h in self.of_kind(OrgKind::Hospital) {
@@ -263,7 +261,8 @@ mod tests {
         );
         assert_eq!(c.phi_collection("NHISMSP"), None);
         assert_eq!(
-            c.claims_collection("MyongjiHospitalMSP", "NHISMSP").as_deref(),
+            c.claims_collection("MyongjiHospitalMSP", "NHISMSP")
+                .as_deref(),
             Some("MyongjiHospitalNHISClaims")
         );
         assert_eq!(c.claims_collection("NHISMSP", "MyongjiHospitalMSP"), None);
@@ -285,7 +284,10 @@ mod tests {
     #[test]
     fn bad_directories_are_refused() {
         for (json, why) in [
-            (r#"{"orgs":[],"block_to_live":{"phi":0,"prescriptions":0,"claims":0}}"#, "no hospital"),
+            (
+                r#"{"orgs":[],"block_to_live":{"phi":0,"prescriptions":0,"claims":0}}"#,
+                "no hospital",
+            ),
             (
                 r#"{"orgs":[{"name":"A B","msp_id":"AMSP","kind":"hospital"}],"block_to_live":{"phi":0,"prescriptions":0,"claims":0}}"#,
                 "letters and digits",
@@ -295,7 +297,9 @@ mod tests {
                 "twice",
             ),
         ] {
-            let e = Consortium::from_json(json.as_bytes()).unwrap_err().to_string();
+            let e = Consortium::from_json(json.as_bytes())
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(why), "{e}");
         }
     }

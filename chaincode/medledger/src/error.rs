@@ -118,10 +118,26 @@ mod tests {
     #[test]
     fn statuses_survive_the_conversion() {
         let cases = [
-            (MedError::bad_input("patient_id", "must not be empty"), 400, "bad input: patient_id: must not be empty"),
-            (MedError::Forbidden("X: needs a doctor".into()), 403, "forbidden: X: needs a doctor"),
-            (MedError::NotFound("patient P1".into()), 404, "not found: patient P1"),
-            (MedError::Conflict("already dispensed".into()), 409, "conflict: already dispensed"),
+            (
+                MedError::bad_input("patient_id", "must not be empty"),
+                400,
+                "bad input: patient_id: must not be empty",
+            ),
+            (
+                MedError::Forbidden("X: needs a doctor".into()),
+                403,
+                "forbidden: X: needs a doctor",
+            ),
+            (
+                MedError::NotFound("patient P1".into()),
+                404,
+                "not found: patient P1",
+            ),
+            (
+                MedError::Conflict("already dispensed".into()),
+                409,
+                "conflict: already dispensed",
+            ),
             (MedError::Internal("boom".into()), 500, "boom"),
         ];
         for (e, status, message) in cases {

@@ -57,8 +57,8 @@ pub struct Env {
 /// The medical contract for the default network (Seoul Medical Center, Myongji Hospital,
 /// NHIS, pharmacies).
 pub fn chaincode() -> fabric_chaincode::Result<ContractChaincode> {
-    let consortium =
-        Consortium::default_network().map_err(|e| fabric_chaincode::Error::Config(e.to_string()))?;
+    let consortium = Consortium::default_network()
+        .map_err(|e| fabric_chaincode::Error::Config(e.to_string()))?;
     contract::build(consortium)
 }
 

@@ -105,7 +105,8 @@ pub async fn register(env: Arc<Env>, ctx: Context, patient_id: String) -> MedRes
 pub async fn get(env: Arc<Env>, ctx: Context, patient_id: String) -> MedResult<PatientView> {
     let caller = Caller::load(&ctx, &env.consortium)?;
     if caller.role.is_none() || caller.kind.is_none() {
-        return Err(caller.forbidden("only members of the consortium with a medical role may read patients"));
+        return Err(caller
+            .forbidden("only members of the consortium with a medical role may read patients"));
     }
     validate::id("patient_id", &patient_id)?;
     let patient = load(&ctx, &patient_id).await?;
@@ -169,8 +170,14 @@ pub async fn erase(env: Arc<Env>, ctx: Context, patient_id: String) -> MedResult
         types::RECORD,
     )
     .await?;
-    for r in records.iter().filter(|r| r.org == home && r.content_on_ledger) {
-        purge.push((phi.clone(), keys::primary(types::RECORD_CONTENT, &r.record_id)?));
+    for r in records
+        .iter()
+        .filter(|r| r.org == home && r.content_on_ledger)
+    {
+        purge.push((
+            phi.clone(),
+            keys::primary(types::RECORD_CONTENT, &r.record_id)?,
+        ));
     }
     let consents: Vec<Consent> = store::load_indexed(
         &ctx,
@@ -181,36 +188,47 @@ pub async fn erase(env: Arc<Env>, ctx: Context, patient_id: String) -> MedResult
     .await?;
     for c in &consents {
         if c.document_org.as_deref() == Some(home.as_str()) {
-            purge.push((phi.clone(), crate::consents::document_key(&c.consent_id, "grant")?));
+            purge.push((
+                phi.clone(),
+                crate::consents::document_key(&c.consent_id, "grant")?,
+            ));
         }
         if c.revocation_document_org.as_deref() == Some(home.as_str()) {
-            purge.push((phi.clone(), crate::consents::document_key(&c.consent_id, "revocation")?));
+            purge.push((
+                phi.clone(),
+                crate::consents::document_key(&c.consent_id, "revocation")?,
+            ));
         }
     }
-    let prescriptions = store::index_ids(&ctx, types::PRESCRIPTION_BY_PATIENT, &[&patient_id]).await?;
+    let prescriptions =
+        store::index_ids(&ctx, types::PRESCRIPTION_BY_PATIENT, &[&patient_id]).await?;
     for id in &prescriptions {
         purge.push((
             PRESCRIPTIONS_COLLECTION.to_owned(),
             keys::primary(types::PRESCRIPTION_CONTENT, id)?,
         ));
     }
-    let claims: Vec<Claim> = store::load_indexed(
-        &ctx,
-        types::CLAIM_BY_PATIENT,
-        &[&patient_id],
-        types::CLAIM,
-    )
-    .await?;
+    let claims: Vec<Claim> =
+        store::load_indexed(&ctx, types::CLAIM_BY_PATIENT, &[&patient_id], types::CLAIM).await?;
     for c in claims.iter().filter(|c| c.provider == home) {
         let Some(collection) = env.consortium.claims_collection(&c.provider, &c.insurer) else {
             continue;
         };
-        purge.push((collection.clone(), keys::primary(types::CLAIM_DETAILS, &c.claim_id)?));
+        purge.push((
+            collection.clone(),
+            keys::primary(types::CLAIM_DETAILS, &c.claim_id)?,
+        ));
         if c.decision_hash.is_some() {
-            purge.push((collection.clone(), keys::primary(types::CLAIM_RESPONSE, &c.claim_id)?));
+            purge.push((
+                collection.clone(),
+                keys::primary(types::CLAIM_RESPONSE, &c.claim_id)?,
+            ));
         }
         if c.status == ClaimStatus::Paid {
-            purge.push((collection, keys::primary(types::CLAIM_PAYMENT, &c.claim_id)?));
+            purge.push((
+                collection,
+                keys::primary(types::CLAIM_PAYMENT, &c.claim_id)?,
+            ));
         }
     }
 

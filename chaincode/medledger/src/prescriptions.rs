@@ -45,7 +45,10 @@ fn index_keys(rx: &MedicationRequest, status: PrescriptionStatus) -> MedResult<V
     if let Some(d) = &rx.dispense
         && d.pharmacy_org != rx.prescriber_org
     {
-        out.push(keys::key(types::PRESCRIPTION_BY_ORG, &[&d.pharmacy_org, s, id])?);
+        out.push(keys::key(
+            types::PRESCRIPTION_BY_ORG,
+            &[&d.pharmacy_org, s, id],
+        )?);
     }
     Ok(out)
 }
@@ -102,18 +105,17 @@ pub async fn issue(
             format!("expected 1 to {MAX_VALIDITY_DAYS} days, got {days}"),
         ));
     }
-    let input: PrescriptionInput = store::require_transient(
-        &ctx,
-        "prescription",
-        "the medications and notes (JSON)",
-    )?;
+    let input: PrescriptionInput =
+        store::require_transient(&ctx, "prescription", "the medications and notes (JSON)")?;
     input.validate().map_err(|e| e.within("prescription"))?;
     let salt = store::transient_salt(&ctx)?;
 
     patients::load_active(&ctx, &patient_id).await?;
     let key = keys::primary(types::PRESCRIPTION, &id)?;
     if store::exists(&ctx, &key).await? {
-        return Err(MedError::Conflict(format!("prescription {id} already exists")));
+        return Err(MedError::Conflict(format!(
+            "prescription {id} already exists"
+        )));
     }
     let now = store::now(&ctx)?;
     let expires_at = now.plus_days(days).ok_or_else(|| {
@@ -178,7 +180,11 @@ pub(crate) async fn may_read_loaded(
 /// `GetPrescription(prescription_id)`: the public record for the readers above; the content
 /// too for the patient, the prescribing hospital's staff and pharmacists (members of the
 /// prescriptions collection), as long as it was not purged.
-pub async fn get(env: Arc<Env>, ctx: Context, prescription_id: String) -> MedResult<PrescriptionView> {
+pub async fn get(
+    env: Arc<Env>,
+    ctx: Context,
+    prescription_id: String,
+) -> MedResult<PrescriptionView> {
     let caller = Caller::load(&ctx, &env.consortium)?;
     validate::id("prescription_id", &prescription_id)?;
     let (_, rx) = load(&ctx, &prescription_id).await?;
@@ -191,7 +197,10 @@ pub async fn get(env: Arc<Env>, ctx: Context, prescription_id: String) -> MedRes
     let member = matches!(caller.kind, Some(OrgKind::Hospital | OrgKind::Pharmacy));
     let sees_content = member
         && (caller.is_patient(&patient)
-            || caller.is_staff_of(&rx.prescriber_org, &[Role::Doctor, Role::Nurse, Role::Clerk])
+            || caller.is_staff_of(
+                &rx.prescriber_org,
+                &[Role::Doctor, Role::Nurse, Role::Clerk],
+            )
             || caller.has_role(&[Role::Pharmacist]));
     let content = if sees_content {
         store::get_private::<PrescriptionPrivate>(
@@ -293,7 +302,11 @@ pub async fn confirm_delivery(
     after.delivered_at = Some(store::now(&ctx)?);
     save_transition(&ctx, &key, &before, &after).await?;
     let pharmacy = after.dispense.as_ref().map(|d| d.pharmacy_org.clone());
-    store::emit(&ctx, events::PRESCRIPTION_DELIVERED, &event(&after, pharmacy))?;
+    store::emit(
+        &ctx,
+        events::PRESCRIPTION_DELIVERED,
+        &event(&after, pharmacy),
+    )?;
     Ok(after)
 }
 
@@ -367,7 +380,10 @@ pub async fn list(
                 "only staff of a hospital or pharmacy may list their organisation's prescriptions",
             ));
         }
-        (types::PRESCRIPTION_BY_ORG, vec![caller.msp_id.clone(), s.to_owned()])
+        (
+            types::PRESCRIPTION_BY_ORG,
+            vec![caller.msp_id.clone(), s.to_owned()],
+        )
     } else {
         validate::id("patient_id", &patient_id)?;
         let patient = patients::load(&ctx, &patient_id).await?;

@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use fabric_chaincode::contract::Context;
 use medledger_model::{
-    AuditEvent, Commitment, ConsentPurpose, EventPayload, FhirResourceType, MedicalRecord,
-    OrgKind, RecordCategory, RecordLocation, RecordPrivate, RecordView, Role, commit, events,
-    validate,
+    AuditEvent, Commitment, ConsentPurpose, EventPayload, FhirResourceType, MedicalRecord, OrgKind,
+    RecordCategory, RecordLocation, RecordPrivate, RecordView, Role, commit, events, validate,
 };
 
 use crate::Env;
@@ -58,7 +57,9 @@ pub async fn add(
             if bytes.len() > MAX_CONTENT_BYTES {
                 return Err(MedError::bad_input(
                     "record_content",
-                    format!("at most {MAX_CONTENT_BYTES} bytes; larger documents stay at the location"),
+                    format!(
+                        "at most {MAX_CONTENT_BYTES} bytes; larger documents stay at the location"
+                    ),
                 ));
             }
             let text = std::str::from_utf8(bytes).map_err(|_| {
@@ -91,7 +92,9 @@ pub async fn add(
     patients::load_active(&ctx, &patient_id).await?;
     let key = keys::primary(types::RECORD, &record_id)?;
     if store::exists(&ctx, &key).await? {
-        return Err(MedError::Conflict(format!("record {record_id} already exists")));
+        return Err(MedError::Conflict(format!(
+            "record {record_id} already exists"
+        )));
     }
     let record = MedicalRecord {
         record_id: record_id.clone(),
@@ -135,7 +138,11 @@ pub async fn add(
 
 /// Whether the caller may read a record with `GetRecord`: staff of the record's hospital, or
 /// the patient.
-pub(crate) async fn may_read(ctx: &Context, caller: &Caller, record: &MedicalRecord) -> MedResult<bool> {
+pub(crate) async fn may_read(
+    ctx: &Context,
+    caller: &Caller,
+    record: &MedicalRecord,
+) -> MedResult<bool> {
     if caller.is_staff_of(
         &record.org,
         &[Role::Doctor, Role::Nurse, Role::Clerk, Role::Auditor],
@@ -162,8 +169,7 @@ pub async fn get(env: Arc<Env>, ctx: Context, record_id: String) -> MedResult<Re
     }
     let content = match env.consortium.phi_collection(&record.org) {
         Some(c) if record.content_on_ledger && caller.msp_id == record.org => {
-            store::get_private(&ctx, &c, &keys::primary(types::RECORD_CONTENT, &record_id)?)
-                .await?
+            store::get_private(&ctx, &c, &keys::primary(types::RECORD_CONTENT, &record_id)?).await?
         }
         _ => None,
     };

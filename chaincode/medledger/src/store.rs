@@ -16,7 +16,10 @@ use crate::keys::{self, INDEX_VALUE};
 pub fn now(ctx: &Context) -> MedResult<Timestamp> {
     let ts = ctx.tx_timestamp()?;
     Timestamp::from_unix("timestamp", ts.seconds).map_err(|e| {
-        MedError::bad_input("timestamp", format!("the proposal's timestamp: {}", e.reason))
+        MedError::bad_input(
+            "timestamp",
+            format!("the proposal's timestamp: {}", e.reason),
+        )
     })
 }
 
@@ -105,7 +108,11 @@ pub fn emit(ctx: &Context, name: &str, payload: &EventPayload) -> MedResult<()> 
 }
 
 /// The last attribute of every key of a partial composite key range (the ids an index holds).
-pub async fn index_ids(ctx: &Context, object_type: &str, attributes: &[&str]) -> MedResult<Vec<String>> {
+pub async fn index_ids(
+    ctx: &Context,
+    object_type: &str,
+    attributes: &[&str],
+) -> MedResult<Vec<String>> {
     let kvs = ctx
         .stub()
         .get_state_by_partial_composite_key(object_type, attributes)
@@ -277,16 +284,22 @@ pub fn transient_json<T: DeserializeOwned>(ctx: &Context, name: &str) -> MedResu
 }
 
 /// A JSON value the transient map must hold.
-pub fn require_transient<T: DeserializeOwned>(ctx: &Context, name: &str, what: &str) -> MedResult<T> {
-    transient_json(ctx, name)?.ok_or_else(|| {
-        MedError::bad_input(name, format!("required in the transient map: {what}"))
-    })
+pub fn require_transient<T: DeserializeOwned>(
+    ctx: &Context,
+    name: &str,
+    what: &str,
+) -> MedResult<T> {
+    transient_json(ctx, name)?
+        .ok_or_else(|| MedError::bad_input(name, format!("required in the transient map: {what}")))
 }
 
 /// The `salt` of the transient map: 64 hex digits.
 pub fn transient_salt(ctx: &Context) -> MedResult<Salt> {
     let bytes = ctx.transient("salt")?.ok_or_else(|| {
-        MedError::bad_input("salt", "required in the transient map: 32 random bytes as 64 hex digits")
+        MedError::bad_input(
+            "salt",
+            "required in the transient map: 32 random bytes as 64 hex digits",
+        )
     })?;
     let text = std::str::from_utf8(bytes)
         .map_err(|_| MedError::bad_input("salt", "expected 64 hex digits"))?;

@@ -15,7 +15,9 @@ use fabric_sdk::policy::dsl;
 use medledger_chaincode::Consortium;
 
 fn config_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("config")
+        .join(name)
 }
 
 /// Compares a committed file with what the code generates (or rewrites it on request).
@@ -41,7 +43,10 @@ fn collections_json_is_generated_from_the_consortium() {
 #[test]
 fn endorsement_policy_is_generated_from_the_consortium() {
     let c = Consortium::default_network().expect("the default directory");
-    check_generated("endorsement-policy.txt", &format!("{}\n", c.endorsement_policy()));
+    check_generated(
+        "endorsement-policy.txt",
+        &format!("{}\n", c.endorsement_policy()),
+    );
 }
 
 #[test]
@@ -54,7 +59,11 @@ fn collections_are_what_the_contract_expects() {
             panic!("a static collection");
         };
         assert!(s.member_only_read && s.member_only_write, "{}", s.name);
-        assert!(s.endorsement_policy.is_some(), "{} has its own endorsement policy", s.name);
+        assert!(
+            s.endorsement_policy.is_some(),
+            "{} has its own endorsement policy",
+            s.name
+        );
         let mut members = collection_member_orgs(s);
         members.sort();
         seen.push((s.name.clone(), members, s.block_to_live));
@@ -69,14 +78,24 @@ fn collections_are_what_the_contract_expects() {
         [
             expect(common::SMC_PHI, &[common::SMC], 0),
             expect(common::MJH_PHI, &[common::MJH], 0),
-            expect(common::RX, &[common::SMC, common::MJH, common::PHARMACY], 1_051_200),
+            expect(
+                common::RX,
+                &[common::SMC, common::MJH, common::PHARMACY],
+                1_051_200
+            ),
             expect(common::SMC_NHIS, &[common::SMC, common::NHIS], 2_628_000),
             expect(common::MJH_NHIS, &[common::MJH, common::NHIS], 2_628_000),
         ]
     );
     // The names the contract derives are the ones deployed.
-    assert_eq!(c.phi_collection(common::SMC).as_deref(), Some(common::SMC_PHI));
-    assert_eq!(c.claims_collection(common::MJH, common::NHIS).as_deref(), Some(common::MJH_NHIS));
+    assert_eq!(
+        c.phi_collection(common::SMC).as_deref(),
+        Some(common::SMC_PHI)
+    );
+    assert_eq!(
+        c.claims_collection(common::MJH, common::NHIS).as_deref(),
+        Some(common::MJH_NHIS)
+    );
 }
 
 #[test]
@@ -102,7 +121,10 @@ async fn metadata_lists_every_function() {
     let names: Vec<&str> = txs.iter().filter_map(|t| t["name"].as_str()).collect();
     assert_eq!(names, medledger_chaincode::contract::function_names());
     // Typed parameters keep their schema: the purpose of AccessRecord is an enum.
-    let access = txs.iter().find(|t| t["name"] == "AccessRecord").expect("AccessRecord");
+    let access = txs
+        .iter()
+        .find(|t| t["name"] == "AccessRecord")
+        .expect("AccessRecord");
     let purpose = &access["parameters"][1];
     assert_eq!(purpose["name"], "purpose");
     let schema = meta["components"]["schemas"]["ConsentPurpose"].to_string();

@@ -31,7 +31,9 @@ async fn register_writes_a_pseudonym_publicly_and_demographics_privately() {
     assert_eq!(patient["demographics_hash"], expected.to_hex());
     assert_eq!(w.state_of("Patient", &[P1]), Some(patient.clone()));
     // The demographics and the salt are in the home hospital's collection only.
-    let private = w.private_of(SMC_PHI, "Demographics", &[P1]).expect("demographics stored");
+    let private = w
+        .private_of(SMC_PHI, "Demographics", &[P1])
+        .expect("demographics stored");
     assert_eq!(private["demographics"]["name"]["family"], "홍");
     assert_eq!(private["salt"], salt(1));
     assert!(w.private_of(MJH_PHI, "Demographics", &[P1]).is_none());
@@ -53,7 +55,10 @@ async fn doctors_of_a_hospital_register_too() {
             &w.p.mjh_doctor,
             "RegisterPatient",
             &[P2],
-            &[("patient", DEMOGRAPHICS2.as_bytes()), ("salt", s.as_bytes())],
+            &[
+                ("patient", DEMOGRAPHICS2.as_bytes()),
+                ("salt", s.as_bytes()),
+            ],
         )
         .await;
     assert_ok(&o);
@@ -68,10 +73,16 @@ async fn register_refuses_other_roles_and_organisations() {
     let rule = "RegisterPatient: only a clerk or a doctor of a hospital may call it";
     for (who, caller) in [
         (&w.p.smc_nurse, "(caller: nurse of SeoulMedicalCenterMSP)"),
-        (&w.p.smc_patient, "(caller: patient of SeoulMedicalCenterMSP)"),
+        (
+            &w.p.smc_patient,
+            "(caller: patient of SeoulMedicalCenterMSP)",
+        ),
         (&w.p.pharmacy_clerk, "(caller: clerk of PharmacyMSP)"),
         (&w.p.nhis_officer, "(caller: claims_officer of NHISMSP)"),
-        (&w.p.smc_admin, "(caller: no role, of SeoulMedicalCenterMSP)"),
+        (
+            &w.p.smc_admin,
+            "(caller: no role, of SeoulMedicalCenterMSP)",
+        ),
         (&w.p.outsider, "(caller: doctor of OtherHospitalMSP)"),
     ] {
         let o = w.submit(who, "RegisterPatient", &[P1], t).await;
@@ -87,40 +98,96 @@ async fn register_refuses_bad_input_naming_the_field() {
     let good: &[(&str, &[u8])] = &[("patient", DEMOGRAPHICS.as_bytes()), ("salt", s.as_bytes())];
     let clerk = &w.p.smc_clerk;
 
-    let o = w.submit(clerk, "RegisterPatient", &["840315-1234567"], good).await;
-    assert_denied(&o, 400, "bad input: patient_id: ", "resident registration number");
+    let o = w
+        .submit(clerk, "RegisterPatient", &["840315-1234567"], good)
+        .await;
+    assert_denied(
+        &o,
+        400,
+        "bad input: patient_id: ",
+        "resident registration number",
+    );
     let o = w.submit(clerk, "RegisterPatient", &["홍길동"], good).await;
     assert_denied(&o, 400, "bad input: patient_id: ", "only ASCII letters");
     let o = w.submit(clerk, "RegisterPatient", &[""], good).await;
     assert_denied(&o, 400, "bad input: patient_id: ", "must not be empty");
 
-    let o = w.submit(clerk, "RegisterPatient", &[P1], &[("salt", s.as_bytes())]).await;
-    assert_denied(&o, 400, "bad input: patient: ", "required in the transient map");
-    let o = w.submit(clerk, "RegisterPatient", &[P1], &[("patient", DEMOGRAPHICS.as_bytes())]).await;
-    assert_denied(&o, 400, "bad input: salt: ", "required in the transient map");
     let o = w
-        .submit(clerk, "RegisterPatient", &[P1], &[("patient", DEMOGRAPHICS.as_bytes()), ("salt", b"abc")])
+        .submit(clerk, "RegisterPatient", &[P1], &[("salt", s.as_bytes())])
+        .await;
+    assert_denied(
+        &o,
+        400,
+        "bad input: patient: ",
+        "required in the transient map",
+    );
+    let o = w
+        .submit(
+            clerk,
+            "RegisterPatient",
+            &[P1],
+            &[("patient", DEMOGRAPHICS.as_bytes())],
+        )
+        .await;
+    assert_denied(
+        &o,
+        400,
+        "bad input: salt: ",
+        "required in the transient map",
+    );
+    let o = w
+        .submit(
+            clerk,
+            "RegisterPatient",
+            &[P1],
+            &[("patient", DEMOGRAPHICS.as_bytes()), ("salt", b"abc")],
+        )
         .await;
     assert_denied(&o, 400, "bad input: salt: ", "64 hex digits");
 
     let bad_date = DEMOGRAPHICS.replace("1984-03-15", "1984-02-30");
     let o = w
-        .submit(clerk, "RegisterPatient", &[P1], &[("patient", bad_date.as_bytes()), ("salt", s.as_bytes())])
+        .submit(
+            clerk,
+            "RegisterPatient",
+            &[P1],
+            &[("patient", bad_date.as_bytes()), ("salt", s.as_bytes())],
+        )
         .await;
     assert_denied(&o, 400, "bad input: patient.birth_date: ", "YYYY-MM-DD");
     let with_rrn = DEMOGRAPHICS.replace("\"gender\"", "\"rrn\":\"840315-1234567\",\"gender\"");
     let o = w
-        .submit(clerk, "RegisterPatient", &[P1], &[("patient", with_rrn.as_bytes()), ("salt", s.as_bytes())])
+        .submit(
+            clerk,
+            "RegisterPatient",
+            &[P1],
+            &[("patient", with_rrn.as_bytes()), ("salt", s.as_bytes())],
+        )
         .await;
     assert_denied(&o, 400, "bad input: patient.rrn: ", "unknown field `rrn`");
     let no_given = DEMOGRAPHICS.replace("[\"길동\"]", "[]");
     let o = w
-        .submit(clerk, "RegisterPatient", &[P1], &[("patient", no_given.as_bytes()), ("salt", s.as_bytes())])
+        .submit(
+            clerk,
+            "RegisterPatient",
+            &[P1],
+            &[("patient", no_given.as_bytes()), ("salt", s.as_bytes())],
+        )
         .await;
-    assert_denied(&o, 400, "bad input: patient.name.given: ", "1 to 5 given names");
+    assert_denied(
+        &o,
+        400,
+        "bad input: patient.name.given: ",
+        "1 to 5 given names",
+    );
     let bad_phone = DEMOGRAPHICS.replace("010-1234-5678", "call me");
     let o = w
-        .submit(clerk, "RegisterPatient", &[P1], &[("patient", bad_phone.as_bytes()), ("salt", s.as_bytes())])
+        .submit(
+            clerk,
+            "RegisterPatient",
+            &[P1],
+            &[("patient", bad_phone.as_bytes()), ("salt", s.as_bytes())],
+        )
         .await;
     assert_denied(&o, 400, "bad input: patient.telecom: ", "phone number");
 }
@@ -134,16 +201,29 @@ async fn register_twice_is_a_conflict() {
             &w.p.mjh_clerk,
             "RegisterPatient",
             &[P1],
-            &[("patient", DEMOGRAPHICS2.as_bytes()), ("salt", s.as_bytes())],
+            &[
+                ("patient", DEMOGRAPHICS2.as_bytes()),
+                ("salt", s.as_bytes()),
+            ],
         )
         .await;
-    assert_denied(&o, 409, "conflict: ", "patient P-SMC-000001 is already registered");
+    assert_denied(
+        &o,
+        409,
+        "conflict: ",
+        "patient P-SMC-000001 is already registered",
+    );
 }
 
 #[tokio::test]
 async fn get_shows_demographics_only_to_the_patient_and_the_home_hospital() {
     let w = World::with_patients().await;
-    for who in [&w.p.smc_clerk, &w.p.smc_doctor, &w.p.smc_nurse, &w.p.smc_patient] {
+    for who in [
+        &w.p.smc_clerk,
+        &w.p.smc_doctor,
+        &w.p.smc_nurse,
+        &w.p.smc_patient,
+    ] {
         let o = w.query(who, "GetPatient", &[P1]).await;
         assert_eq!(o.status(), 200, "{}", o.message());
         let v = json(&o);
@@ -173,7 +253,12 @@ async fn get_refusals() {
     let o = w.query(&w.p.smc_admin, "GetPatient", &[P1]).await;
     assert_denied(&o, 403, "forbidden: GetPatient: ", "with a medical role");
     let o = w.query(&w.p.outsider, "GetPatient", &[P1]).await;
-    assert_denied(&o, 403, "forbidden: GetPatient: ", "members of the consortium");
+    assert_denied(
+        &o,
+        403,
+        "forbidden: GetPatient: ",
+        "members of the consortium",
+    );
     let o = w.query(&w.p.smc_clerk, "GetPatient", &["P-NOBODY"]).await;
     assert_denied(&o, 404, "not found: ", "patient P-NOBODY");
     let o = w.query(&w.p.smc_clerk, "GetPatient", &["a b"]).await;
@@ -188,7 +273,11 @@ async fn erase_purges_every_collection_the_home_hospital_writes() {
     assert_ok(&w.adjudicate("CL1", "approved", APPROVED).await);
     assert_ok(&w.pay("CL1").await);
     // A paper consent recorded by the home hospital's clerk.
-    let doc = format!(r#"{{"document_hash":"{}","salt":"{}"}}"#, hash(6, b"form"), salt(6));
+    let doc = format!(
+        r#"{{"document_hash":"{}","salt":"{}"}}"#,
+        hash(6, b"form"),
+        salt(6)
+    );
     let o = w
         .submit(
             &w.p.smc_clerk,
@@ -210,7 +299,10 @@ async fn erase_purges_every_collection_the_home_hospital_writes() {
         serde_json::json!({SMC_PHI: 3, RX: 1, SMC_NHIS: 3})
     );
     assert_eq!(w.state_of("ErasureReceipt", &[P1]), Some(receipt));
-    assert_eq!(w.state_of("Patient", &[P1]).expect("patient")["status"], "erased");
+    assert_eq!(
+        w.state_of("Patient", &[P1]).expect("patient")["status"],
+        "erased"
+    );
     for (coll, t, id) in [
         (SMC_PHI, "Demographics", vec![P1]),
         (SMC_PHI, "RecordContent", vec!["E1"]),
@@ -220,9 +312,15 @@ async fn erase_purges_every_collection_the_home_hospital_writes() {
         (SMC_NHIS, "ClaimResponse", vec!["CL1"]),
         (SMC_NHIS, "ClaimPayment", vec!["CL1"]),
     ] {
-        assert!(w.private_of(coll, t, &id).is_none(), "{coll} {t} {id:?} survived");
+        assert!(
+            w.private_of(coll, t, &id).is_none(),
+            "{coll} {t} {id:?} survived"
+        );
         let key = fabric_sdk::tx::composite_key::create_composite_key(t, &id).expect("key");
-        assert!(w.ledger.private_data_hash(coll, &key).is_none(), "the hash of {t} survived");
+        assert!(
+            w.ledger.private_data_hash(coll, &key).is_none(),
+            "the hash of {t} survived"
+        );
     }
     assert_eq!(
         event(&o),
@@ -242,9 +340,19 @@ async fn erase_purges_every_collection_the_home_hospital_writes() {
 async fn erase_refusals() {
     let w = World::with_patients().await;
     let o = w.submit(&w.p.smc_doctor, "ErasePatient", &[P1], &[]).await;
-    assert_denied(&o, 403, "forbidden: ErasePatient: ", "only a clerk of a hospital");
+    assert_denied(
+        &o,
+        403,
+        "forbidden: ErasePatient: ",
+        "only a clerk of a hospital",
+    );
     let o = w.submit(&w.p.smc_patient, "ErasePatient", &[P1], &[]).await;
-    assert_denied(&o, 403, "forbidden: ErasePatient: ", "only a clerk of a hospital");
+    assert_denied(
+        &o,
+        403,
+        "forbidden: ErasePatient: ",
+        "only a clerk of a hospital",
+    );
     let o = w.submit(&w.p.mjh_clerk, "ErasePatient", &[P1], &[]).await;
     assert_denied(
         &o,
@@ -252,11 +360,23 @@ async fn erase_refusals() {
         "forbidden: ErasePatient: ",
         "only the patient's home hospital (SeoulMedicalCenterMSP) may erase them",
     );
-    let o = w.submit(&w.p.smc_clerk, "ErasePatient", &["P-NOBODY"], &[]).await;
+    let o = w
+        .submit(&w.p.smc_clerk, "ErasePatient", &["P-NOBODY"], &[])
+        .await;
     assert_denied(&o, 404, "not found: ", "patient P-NOBODY");
     let o = w.submit(&w.p.smc_clerk, "ErasePatient", &["-x"], &[]).await;
-    assert_denied(&o, 400, "bad input: patient_id: ", "starting with a letter or digit");
+    assert_denied(
+        &o,
+        400,
+        "bad input: patient_id: ",
+        "starting with a letter or digit",
+    );
     assert_ok(&w.submit(&w.p.smc_clerk, "ErasePatient", &[P1], &[]).await);
     let o = w.submit(&w.p.smc_clerk, "ErasePatient", &[P1], &[]).await;
-    assert_denied(&o, 409, "conflict: ", "patient P-SMC-000001 is already erased");
+    assert_denied(
+        &o,
+        409,
+        "conflict: ",
+        "patient P-SMC-000001 is already erased",
+    );
 }

@@ -330,7 +330,11 @@ mod tests {
             reason_codes: codes.iter().map(|s| s.to_string()).collect(),
         };
         let total = Krw(20_610);
-        assert!(r(ClaimOutcome::Approved, 14_427, 6_183, &[]).validate(total).is_ok());
+        assert!(
+            r(ClaimOutcome::Approved, 14_427, 6_183, &[])
+                .validate(total)
+                .is_ok()
+        );
         assert_eq!(
             r(ClaimOutcome::Approved, 14_000, 6_183, &[])
                 .validate(total)
@@ -338,7 +342,11 @@ mod tests {
                 .field,
             "insurer_amount"
         );
-        assert!(r(ClaimOutcome::PartiallyApproved, 10_000, 5_000, &["B1"]).validate(total).is_ok());
+        assert!(
+            r(ClaimOutcome::PartiallyApproved, 10_000, 5_000, &["B1"])
+                .validate(total)
+                .is_ok()
+        );
         assert_eq!(
             r(ClaimOutcome::PartiallyApproved, 10_000, 5_000, &[])
                 .validate(total)
@@ -346,13 +354,23 @@ mod tests {
                 .field,
             "reason_codes"
         );
-        assert!(r(ClaimOutcome::Rejected, 0, 0, &["A1"]).validate(total).is_ok());
+        assert!(
+            r(ClaimOutcome::Rejected, 0, 0, &["A1"])
+                .validate(total)
+                .is_ok()
+        );
         assert_eq!(
-            r(ClaimOutcome::Rejected, 1, 0, &["A1"]).validate(total).unwrap_err().field,
+            r(ClaimOutcome::Rejected, 1, 0, &["A1"])
+                .validate(total)
+                .unwrap_err()
+                .field,
             "insurer_amount"
         );
         assert_eq!(
-            r(ClaimOutcome::Rejected, 0, 0, &["a"]).validate(total).unwrap_err().field,
+            r(ClaimOutcome::Rejected, 0, 0, &["a"])
+                .validate(total)
+                .unwrap_err()
+                .field,
             "reason_codes[0]"
         );
     }

@@ -159,7 +159,10 @@ pub fn commit(salt: &Salt, content: &[u8]) -> Commitment {
 }
 
 /// The commitment of a value's canonical JSON.
-pub fn commit_json<T: Serialize + ?Sized>(salt: &Salt, value: &T) -> Result<Commitment, ModelError> {
+pub fn commit_json<T: Serialize + ?Sized>(
+    salt: &Salt,
+    value: &T,
+) -> Result<Commitment, ModelError> {
     Ok(commit(salt, &to_canonical_vec(value)?))
 }
 
@@ -253,7 +256,12 @@ mod tests {
             commit_json(&salt, &a).unwrap(),
             commit_json(&salt, &b).unwrap()
         );
-        assert!(commit_json(&salt, &a).unwrap().verify_json(&salt, &b).unwrap());
+        assert!(
+            commit_json(&salt, &a)
+                .unwrap()
+                .verify_json(&salt, &b)
+                .unwrap()
+        );
     }
 
     #[test]

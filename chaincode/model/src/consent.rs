@@ -143,13 +143,31 @@ mod tests {
         };
         let now = t("2024-06-01T00:00:00Z");
         let mj = "MyongjiHospitalMSP";
-        assert!(c.allows(mj, ConsentPurpose::Treatment, Some(RecordCategory::Lab), now));
+        assert!(c.allows(
+            mj,
+            ConsentPurpose::Treatment,
+            Some(RecordCategory::Lab),
+            now
+        ));
         assert!(c.allows(mj, ConsentPurpose::Treatment, None, now));
         assert!(!c.allows(mj, ConsentPurpose::Research, None, now));
         assert!(!c.allows("NHISMSP", ConsentPurpose::Treatment, None, now));
-        assert!(!c.allows(mj, ConsentPurpose::Treatment, Some(RecordCategory::Imaging), now));
-        assert!(!c.allows(mj, ConsentPurpose::Treatment, None, t("2025-01-01T00:00:00Z")));
-        let revoked = Consent { status: ConsentStatus::Revoked, ..c };
+        assert!(!c.allows(
+            mj,
+            ConsentPurpose::Treatment,
+            Some(RecordCategory::Imaging),
+            now
+        ));
+        assert!(!c.allows(
+            mj,
+            ConsentPurpose::Treatment,
+            None,
+            t("2025-01-01T00:00:00Z")
+        ));
+        let revoked = Consent {
+            status: ConsentStatus::Revoked,
+            ..c
+        };
         assert!(!revoked.allows(mj, ConsentPurpose::Treatment, None, now));
     }
 }

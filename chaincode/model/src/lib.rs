@@ -38,8 +38,8 @@ pub use certificate::{
     RevocationReason, VerificationResult,
 };
 pub use claim::{
-    Claim, ClaimDetails, ClaimDetailsPrivate, ClaimItem, ClaimOutcome, ClaimPayment,
-    ClaimResponse, ClaimResponsePrivate, ClaimStatus, ClaimView,
+    Claim, ClaimDetails, ClaimDetailsPrivate, ClaimItem, ClaimOutcome, ClaimPayment, ClaimResponse,
+    ClaimResponsePrivate, ClaimStatus, ClaimView,
 };
 pub use commitment::{Commitment, Salt, commit, commit_json, sha256};
 pub use consent::{Consent, ConsentCheck, ConsentDocument, ConsentPurpose, ConsentStatus};

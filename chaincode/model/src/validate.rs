@@ -19,7 +19,10 @@ pub fn id(field: &str, value: &str) -> Result<(), ValidationError> {
     if value.len() > MAX_ID_LEN {
         return Err(ValidationError::new(
             field,
-            format!("at most {MAX_ID_LEN} characters, got {}", value.chars().count()),
+            format!(
+                "at most {MAX_ID_LEN} characters, got {}",
+                value.chars().count()
+            ),
         ));
     }
     let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');

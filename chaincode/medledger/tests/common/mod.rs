@@ -90,7 +90,11 @@ pub fn people() -> &'static People {
             "Patient1@seoulmedical.example.com",
             &[("role", "patient"), ("patient_id", P1)],
         ),
-        smc_auditor: person(SMC, "Auditor1@seoulmedical.example.com", &[("role", "auditor")]),
+        smc_auditor: person(
+            SMC,
+            "Auditor1@seoulmedical.example.com",
+            &[("role", "auditor")],
+        ),
         smc_admin: person(SMC, "Admin@seoulmedical.example.com", &[]),
         smc_unlicensed_doctor: person(
             SMC,
@@ -125,7 +129,11 @@ pub fn people() -> &'static People {
             "Pharmacist1@pharmacy.example.com",
             &[("role", "pharmacist"), ("license_no", "PH-208841")],
         ),
-        pharmacy_clerk: person(PHARMACY, "Clerk1@pharmacy.example.com", &[("role", "clerk")]),
+        pharmacy_clerk: person(
+            PHARMACY,
+            "Clerk1@pharmacy.example.com",
+            &[("role", "clerk")],
+        ),
         unlicensed_pharmacist: person(
             PHARMACY,
             "Pharmacist9@pharmacy.example.com",
@@ -142,7 +150,8 @@ pub fn people() -> &'static People {
 /// The chaincode, built once per test binary.
 pub fn chaincode() -> &'static ContractChaincode {
     static CHAINCODE: OnceLock<ContractChaincode> = OnceLock::new();
-    CHAINCODE.get_or_init(|| medledger_chaincode::chaincode().expect("the medical chaincode builds"))
+    CHAINCODE
+        .get_or_init(|| medledger_chaincode::chaincode().expect("the medical chaincode builds"))
 }
 
 /// A fresh ledger with the default network's collections. The peer is a v2.5 peer (one request
@@ -168,13 +177,16 @@ pub fn hex_of(bytes: &[u8]) -> String {
 }
 
 pub const DEMOGRAPHICS: &str = r#"{"name":{"family":"홍","given":["길동"]},"birth_date":"1984-03-15","gender":"male","telecom":"010-1234-5678","address":{"line":["세종대로 110"],"city":"서울","postal_code":"04524"}}"#;
-pub const DEMOGRAPHICS2: &str = r#"{"name":{"family":"김","given":["영희"]},"birth_date":"1990-07-01","gender":"female"}"#;
+pub const DEMOGRAPHICS2: &str =
+    r#"{"name":{"family":"김","given":["영희"]},"birth_date":"1990-07-01","gender":"female"}"#;
 pub const PRESCRIPTION: &str = r#"{"medications":[{"code":"645301220","name":"타이레놀정500mg","dose":"1 tablet","frequency":3,"days":3,"route":"oral"}],"notes":"식후 30분 복용; 주민번호 840315-1234567 확인"}"#;
 pub const CLAIM: &str = r#"{"diagnosis_codes":["J20.9"],"items":[{"code":"AA154","quantity":1,"unit_price":17610,"amount":17610},{"code":"B0010","quantity":2,"unit_price":1515,"amount":3030}],"total":20640}"#;
 pub const CLAIM_TOTAL: u64 = 20_640;
-pub const APPROVED: &str = r#"{"outcome":"approved","insurer_amount":14448,"patient_share":6192,"reason_codes":[]}"#;
+pub const APPROVED: &str =
+    r#"{"outcome":"approved","insurer_amount":14448,"patient_share":6192,"reason_codes":[]}"#;
 pub const PARTIAL: &str = r#"{"outcome":"partially_approved","insurer_amount":10000,"patient_share":5000,"reason_codes":["B1"]}"#;
-pub const REJECTED: &str = r#"{"outcome":"rejected","insurer_amount":0,"patient_share":0,"reason_codes":["A7"]}"#;
+pub const REJECTED: &str =
+    r#"{"outcome":"rejected","insurer_amount":0,"patient_share":0,"reason_codes":["A7"]}"#;
 pub const RECORD_CONTENT: &str = r#"{"resourceType":"Encounter","id":"enc-1","status":"finished","subject":{"display":"홍길동"},"reasonCode":[{"text":"기침과 발열"}]}"#;
 pub const PERIOD_2024: &str = r#"{"start":"2024-01-01T00:00:00Z","end":"2025-01-01T00:00:00Z"}"#;
 pub const LOCATION: &str = "https://emr.seoulmedical.example/fhir/Encounter/enc-1";
@@ -186,17 +198,48 @@ pub fn hash(n: u8, content: &[u8]) -> String {
 
 /// Values that must never appear on the public ledger, in events or in arguments.
 pub const PHI_MARKERS: &[&str] = &[
-    "홍", "길동", "김", "영희", "1984-03-15", "1990-07-01", "010-1234-5678", "세종대로", "서울",
-    "04524", "타이레놀", "식후", "645301220", "J20.9", "17610", "14448", "6192", "기침",
+    "홍",
+    "길동",
+    "김",
+    "영희",
+    "1984-03-15",
+    "1990-07-01",
+    "010-1234-5678",
+    "세종대로",
+    "서울",
+    "04524",
+    "타이레놀",
+    "식후",
+    "645301220",
+    "J20.9",
+    "17610",
+    "14448",
+    "6192",
+    "기침",
     "female",
 ];
 
 /// JSON keys of private types that must never appear in public values or events.
 pub const PHI_KEYS: &[&str] = &[
-    "\"name\"", "\"family\"", "\"given\"", "\"birth_date\"", "\"gender\"", "\"telecom\"",
-    "\"address\"", "\"medications\"", "\"notes\"", "\"items\"", "\"diagnosis_codes\"",
-    "\"insurer_amount\"", "\"patient_share\"", "\"total\"", "\"payment_reference\"",
-    "\"content\"", "\"salt\"", "\"reason_codes\"", "\"prescriber_license\"",
+    "\"name\"",
+    "\"family\"",
+    "\"given\"",
+    "\"birth_date\"",
+    "\"gender\"",
+    "\"telecom\"",
+    "\"address\"",
+    "\"medications\"",
+    "\"notes\"",
+    "\"items\"",
+    "\"diagnosis_codes\"",
+    "\"insurer_amount\"",
+    "\"patient_share\"",
+    "\"total\"",
+    "\"payment_reference\"",
+    "\"content\"",
+    "\"salt\"",
+    "\"reason_codes\"",
+    "\"prescriber_license\"",
 ];
 
 /// Fails if `text` (public data) carries PHI: a marker, a private JSON key, or something shaped
@@ -206,7 +249,10 @@ pub fn assert_no_phi(what: &str, text: &str) {
         assert!(!text.contains(m), "{what} carries PHI {m:?}: {text:?}");
     }
     for k in PHI_KEYS {
-        assert!(!text.contains(k), "{what} carries the private field {k}: {text:?}");
+        assert!(
+            !text.contains(k),
+            "{what} carries the private field {k}: {text:?}"
+        );
     }
     assert!(
         !medledger_model::validate::looks_like_rrn(text),
@@ -226,7 +272,12 @@ pub fn assert_ok(o: &TxOutcome) {
         o.message()
     );
     if o.block.is_some() {
-        assert_eq!(o.code, Some(TxValidationCode::Valid), "committed as {:?}", o.code);
+        assert_eq!(
+            o.code,
+            Some(TxValidationCode::Valid),
+            "committed as {:?}",
+            o.code
+        );
     }
 }
 
@@ -300,11 +351,17 @@ impl World {
         args: &[&str],
         transient: &[(&str, &[u8])],
     ) -> TxOutcome {
-        let mut tx = self.ledger.tx(who).function(function).args(args.iter().copied());
+        let mut tx = self
+            .ledger
+            .tx(who)
+            .function(function)
+            .args(args.iter().copied());
         for (k, v) in transient {
             tx = tx.transient(*k, v);
         }
-        tx.submit(self.cc).await.expect("the test ledger runs the transaction")
+        tx.submit(self.cc)
+            .await
+            .expect("the test ledger runs the transaction")
     }
 
     /// Evaluates `function(args)` as `who`.
@@ -353,7 +410,14 @@ impl World {
         self.submit(
             patient,
             "GrantConsent",
-            &[consent_id, patient_id, grantee, purpose, scopes, PERIOD_2024],
+            &[
+                consent_id,
+                patient_id,
+                grantee,
+                purpose,
+                scopes,
+                PERIOD_2024,
+            ],
             &[],
         )
         .await
@@ -373,19 +437,31 @@ impl World {
             author,
             "AddRecord",
             &[record_id, patient_id, category, "Encounter", &h, LOCATION],
-            &[("record_content", RECORD_CONTENT.as_bytes()), ("salt", s.as_bytes())],
+            &[
+                ("record_content", RECORD_CONTENT.as_bytes()),
+                ("salt", s.as_bytes()),
+            ],
         )
         .await
     }
 
     /// A prescription by a doctor.
-    pub async fn issue(&self, doctor: &TestIdentity, rx: &str, patient_id: &str, days: &str) -> TxOutcome {
+    pub async fn issue(
+        &self,
+        doctor: &TestIdentity,
+        rx: &str,
+        patient_id: &str,
+        days: &str,
+    ) -> TxOutcome {
         let s = salt(3);
         self.submit(
             doctor,
             "IssuePrescription",
             &[rx, patient_id, days],
-            &[("prescription", PRESCRIPTION.as_bytes()), ("salt", s.as_bytes())],
+            &[
+                ("prescription", PRESCRIPTION.as_bytes()),
+                ("salt", s.as_bytes()),
+            ],
         )
         .await
     }
@@ -435,7 +511,17 @@ impl World {
     /// Seoul Medical Center.
     pub async fn ready_for_claims() -> World {
         let w = World::with_patients().await;
-        assert_ok(&w.grant(&w.p.smc_patient, "C-INS", P1, NHIS, "insurance_claim", r#"["encounter"]"#).await);
+        assert_ok(
+            &w.grant(
+                &w.p.smc_patient,
+                "C-INS",
+                P1,
+                NHIS,
+                "insurance_claim",
+                r#"["encounter"]"#,
+            )
+            .await,
+        );
         assert_ok(&w.add_record(&w.p.smc_doctor, "E1", P1, "encounter").await);
         w
     }
@@ -448,7 +534,12 @@ impl World {
     }
 
     /// A private value of a composite key.
-    pub fn private_of(&self, collection: &str, object_type: &str, attrs: &[&str]) -> Option<serde_json::Value> {
+    pub fn private_of(
+        &self,
+        collection: &str,
+        object_type: &str,
+        attrs: &[&str],
+    ) -> Option<serde_json::Value> {
         let key = fabric_sdk::tx::composite_key::create_composite_key(object_type, attrs).ok()?;
         let bytes = self.ledger.private_data(collection, &key)?;
         serde_json::from_slice(&bytes).ok()
@@ -458,7 +549,8 @@ impl World {
 /// The JSON payload of an outcome.
 #[track_caller]
 pub fn json(o: &TxOutcome) -> serde_json::Value {
-    serde_json::from_slice(o.payload()).unwrap_or_else(|e| panic!("payload {:?}: {e}", o.payload_str()))
+    serde_json::from_slice(o.payload())
+        .unwrap_or_else(|e| panic!("payload {:?}: {e}", o.payload_str()))
 }
 
 /// The event's name and JSON payload.
