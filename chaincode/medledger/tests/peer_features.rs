@@ -10,11 +10,32 @@ use fabric_chaincode::testing::TxOutcome;
 async fn scenario(w: &World) -> Vec<TxOutcome> {
     let mut out = Vec::new();
     let s = salt(1);
-    out.push(w.submit(&w.p.smc_clerk, "RegisterPatient", &[P1], &[("patient", DEMOGRAPHICS.as_bytes()), ("salt", s.as_bytes())]).await);
-    out.push(w.grant(&w.p.smc_patient, "C-INS", P1, NHIS, "insurance_claim", r#"["encounter"]"#).await);
+    out.push(
+        w.submit(
+            &w.p.smc_clerk,
+            "RegisterPatient",
+            &[P1],
+            &[("patient", DEMOGRAPHICS.as_bytes()), ("salt", s.as_bytes())],
+        )
+        .await,
+    );
+    out.push(
+        w.grant(
+            &w.p.smc_patient,
+            "C-INS",
+            P1,
+            NHIS,
+            "insurance_claim",
+            r#"["encounter"]"#,
+        )
+        .await,
+    );
     out.push(w.add_record(&w.p.smc_doctor, "E1", P1, "encounter").await);
     out.push(w.issue(&w.p.smc_doctor, "RX1", P1, "").await);
-    out.push(w.submit(&w.p.pharmacist, "DispensePrescription", &["RX1"], &[]).await);
+    out.push(
+        w.submit(&w.p.pharmacist, "DispensePrescription", &["RX1"], &[])
+            .await,
+    );
     out.push(w.submit_claim(&w.p.smc_clerk, "CL1", P1, r#"["E1"]"#).await);
     out.push(w.adjudicate("CL1", "approved", APPROVED).await);
     out.push(w.submit(&w.p.smc_clerk, "ErasePatient", &[P1], &[]).await);
@@ -34,7 +55,11 @@ async fn read_write_sets_do_not_depend_on_the_peer_version() {
         assert_ok(x);
         assert_ok(y);
         assert_eq!(x.txid, y.txid);
-        assert_eq!(x.simulation.results, y.simulation.results, "read-write set of {}", x.txid);
+        assert_eq!(
+            x.simulation.results, y.simulation.results,
+            "read-write set of {}",
+            x.txid
+        );
         assert_eq!(x.response, y.response);
     }
 }

@@ -10,6 +10,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use common::*;
 use fabric_chaincode::testing::{TestIdentity, TxOutcome, TxValidationCode};
@@ -85,16 +86,21 @@ async fn prescriptions_case(ops: Vec<RxOp>) {
     for op in ops {
         match op {
             RxOp::Issue { rx, days } => {
-                let o = w.issue(&w.p.smc_doctor, &id(rx), P1, &days.to_string()).await;
-                if model.contains_key(&rx) {
-                    assert_eq!(o.status(), 409, "{}", o.message());
-                } else {
-                    assert_ok(&o);
-                    model.insert(rx, (RxState::Issued, now + i64::from(days) * DAY));
+                let o = w
+                    .issue(&w.p.smc_doctor, &id(rx), P1, &days.to_string())
+                    .await;
+                match model.entry(rx) {
+                    Entry::Occupied(_) => assert_eq!(o.status(), 409, "{}", o.message()),
+                    Entry::Vacant(e) => {
+                        assert_ok(&o);
+                        e.insert((RxState::Issued, now + i64::from(days) * DAY));
+                    }
                 }
             }
             RxOp::Dispense { rx } => {
-                let o = w.submit(&w.p.pharmacist, "DispensePrescription", &[&id(rx)], &[]).await;
+                let o = w
+                    .submit(&w.p.pharmacist, "DispensePrescription", &[&id(rx)], &[])
+                    .await;
                 let allowed = matches!(model.get(&rx), Some((RxState::Issued, exp)) if now < *exp);
                 if allowed {
                     assert_ok(&o);
@@ -103,7 +109,12 @@ async fn prescriptions_case(ops: Vec<RxOp>) {
                     model.entry(rx).and_modify(|e| e.0 = RxState::Dispensed);
                     *dispenses.entry(rx).or_default() += 1;
                 } else {
-                    assert!(matches!(o.status(), 404 | 409), "{}: {}", o.status(), o.message());
+                    assert!(
+                        matches!(o.status(), 404 | 409),
+                        "{}: {}",
+                        o.status(),
+                        o.message()
+                    );
                     assert_nothing_written(&o);
                 }
             }
@@ -131,7 +142,9 @@ async fn prescriptions_case(ops: Vec<RxOp>) {
                 }
             }
             RxOp::Deliver { rx } => {
-                let o = w.submit(&w.p.smc_patient, "ConfirmDelivery", &[&id(rx)], &[]).await;
+                let o = w
+                    .submit(&w.p.smc_patient, "ConfirmDelivery", &[&id(rx)], &[])
+                    .await;
                 if matches!(model.get(&rx), Some((RxState::Dispensed, _))) {
                     assert_ok(&o);
                     model.entry(rx).and_modify(|e| e.0 = RxState::Delivered);
@@ -140,7 +153,9 @@ async fn prescriptions_case(ops: Vec<RxOp>) {
                 }
             }
             RxOp::Cancel { rx } => {
-                let o = w.submit(&w.p.smc_doctor, "CancelPrescription", &[&id(rx)], &[]).await;
+                let o = w
+                    .submit(&w.p.smc_doctor, "CancelPrescription", &[&id(rx)], &[])
+                    .await;
                 if matches!(model.get(&rx), Some((RxState::Issued, _))) {
                     assert_ok(&o);
                     model.entry(rx).and_modify(|e| e.0 = RxState::Cancelled);
@@ -190,7 +205,10 @@ fn claim_op() -> impl Strategy<Value = ClaimOp> {
 async fn claims_case(ops: Vec<ClaimOp>) {
     let w = World::ready_for_claims().await;
     for e in 0..3 {
-        assert_ok(&w.add_record(&w.p.smc_doctor, &format!("ENC{e}"), P1, "encounter").await);
+        assert_ok(
+            &w.add_record(&w.p.smc_doctor, &format!("ENC{e}"), P1, "encounter")
+                .await,
+        );
     }
     let mut model: BTreeMap<u8, &'static str> = BTreeMap::new();
     let id = |c: u8| format!("CL{c}");
@@ -198,9 +216,14 @@ async fn claims_case(ops: Vec<ClaimOp>) {
         match op {
             ClaimOp::Submit { claim } => {
                 let o = w
-                    .submit_claim(&w.p.smc_clerk, &id(claim), P1, &format!(r#"["ENC{claim}"]"#))
+                    .submit_claim(
+                        &w.p.smc_clerk,
+                        &id(claim),
+                        P1,
+                        &format!(r#"["ENC{claim}"]"#),
+                    )
                     .await;
-                if let std::collections::btree_map::Entry::Vacant(e) = model.entry(claim) {
+                if let Entry::Vacant(e) = model.entry(claim) {
                     assert_ok(&o);
                     e.insert("submitted");
                 } else {
@@ -260,7 +283,11 @@ enum ConsentOp {
 
 fn consent_op() -> impl Strategy<Value = ConsentOp> {
     prop_oneof![
-        (0..3u8, any::<bool>(), 1..60u16).prop_map(|(k, lab, days)| ConsentOp::Grant { k, lab, days }),
+        (0..3u8, any::<bool>(), 1..60u16).prop_map(|(k, lab, days)| ConsentOp::Grant {
+            k,
+            lab,
+            days
+        }),
         (0..3u8).prop_map(|k| ConsentOp::Revoke { k }),
         any::<bool>().prop_map(|lab| ConsentOp::Access { lab }),
         any::<bool>().prop_map(|lab| ConsentOp::Access { lab }),
@@ -284,11 +311,7 @@ async fn consent_case(ops: Vec<ConsentOp>) {
         match op {
             ConsentOp::Grant { k, lab, days } => {
                 let end = now + i64::from(days) * DAY;
-                let period = format!(
-                    r#"{{"start":"{}","end":"{}"}}"#,
-                    ts(T0),
-                    ts(end)
-                );
+                let period = format!(r#"{{"start":"{}","end":"{}"}}"#, ts(T0), ts(end));
                 let scopes = if lab { r#"["lab"]"# } else { r#"["imaging"]"# };
                 let o = w
                     .submit(
@@ -298,15 +321,22 @@ async fn consent_case(ops: Vec<ConsentOp>) {
                         &[],
                     )
                     .await;
-                if model.contains_key(&k) {
-                    assert_eq!(o.status(), 409, "{}", o.message());
-                } else {
-                    assert_ok(&o);
-                    model.insert(k, ModelConsent { lab, end, active: true });
+                match model.entry(k) {
+                    Entry::Occupied(_) => assert_eq!(o.status(), 409, "{}", o.message()),
+                    Entry::Vacant(e) => {
+                        assert_ok(&o);
+                        e.insert(ModelConsent {
+                            lab,
+                            end,
+                            active: true,
+                        });
+                    }
                 }
             }
             ConsentOp::Revoke { k } => {
-                let o = w.submit(&w.p.smc_patient, "RevokeConsent", &[&format!("C{k}")], &[]).await;
+                let o = w
+                    .submit(&w.p.smc_patient, "RevokeConsent", &[&format!("C{k}")], &[])
+                    .await;
                 match model.get_mut(&k) {
                     Some(c) if c.active => {
                         assert_ok(&o);
@@ -317,8 +347,12 @@ async fn consent_case(ops: Vec<ConsentOp>) {
             }
             ConsentOp::Access { lab } => {
                 let record = if lab { "LAB" } else { "IMG" };
-                let o = w.submit(&w.p.mjh_doctor, "AccessRecord", &[record, "treatment"], &[]).await;
-                let allowed = model.values().any(|c| c.active && c.lab == lab && now < c.end);
+                let o = w
+                    .submit(&w.p.mjh_doctor, "AccessRecord", &[record, "treatment"], &[])
+                    .await;
+                let allowed = model
+                    .values()
+                    .any(|c| c.active && c.lab == lab && now < c.end);
                 if allowed {
                     assert_ok(&o);
                 } else {
@@ -352,7 +386,8 @@ enum PhiOp {
 fn phi_op() -> impl Strategy<Value = PhiOp> {
     prop_oneof![
         any::<bool>().prop_map(|content| PhiOp::Record { content }),
-        (any::<bool>(), any::<bool>()).prop_map(|(smc, dispense)| PhiOp::Prescription { smc, dispense }),
+        (any::<bool>(), any::<bool>())
+            .prop_map(|(smc, dispense)| PhiOp::Prescription { smc, dispense }),
         any::<bool>().prop_map(|revoke| PhiOp::PaperConsent { revoke }),
         (any::<bool>(), any::<bool>()).prop_map(|(decide, pay)| PhiOp::Claim { decide, pay }),
     ]
@@ -376,17 +411,33 @@ async fn record(w: &World, n: usize, content: bool) -> TxOutcome {
         w.add_record(&w.p.smc_doctor, &id, P1, "encounter").await
     } else {
         let h = hash(1, b"doc");
-        w.submit(&w.p.smc_nurse, "AddRecord", &[&id, P1, "encounter", "Encounter", &h, LOCATION], &[])
-            .await
+        w.submit(
+            &w.p.smc_nurse,
+            "AddRecord",
+            &[&id, P1, "encounter", "Encounter", &h, LOCATION],
+            &[],
+        )
+        .await
     }
 }
 
 async fn erasure_case(ops: Vec<PhiOp>) {
     let w = World::with_patients().await;
     let mut written = BTreeMap::new();
-    let reg = fabric_sdk::tx::composite_key::create_composite_key("Demographics", &[P1]).expect("key");
+    let reg =
+        fabric_sdk::tx::composite_key::create_composite_key("Demographics", &[P1]).expect("key");
     written.insert(SMC_PHI.to_owned(), vec![reg]);
-    assert_ok(&w.grant(&w.p.smc_patient, "C-INS", P1, NHIS, "insurance_claim", r#"["encounter"]"#).await);
+    assert_ok(
+        &w.grant(
+            &w.p.smc_patient,
+            "C-INS",
+            P1,
+            NHIS,
+            "insurance_claim",
+            r#"["encounter"]"#,
+        )
+        .await,
+    );
     for (n, op) in ops.into_iter().enumerate() {
         match op {
             PhiOp::Record { content } => {
@@ -395,21 +446,44 @@ async fn erasure_case(ops: Vec<PhiOp>) {
                 collect_private(&mut written, &o);
             }
             PhiOp::Prescription { smc, dispense } => {
-                let doctor: &TestIdentity = if smc { &w.p.smc_doctor } else { &w.p.mjh_doctor };
+                let doctor: &TestIdentity = if smc {
+                    &w.p.smc_doctor
+                } else {
+                    &w.p.mjh_doctor
+                };
                 let o = w.issue(doctor, &format!("RX{n}"), P1, "").await;
                 assert_ok(&o);
                 collect_private(&mut written, &o);
                 if dispense {
-                    assert_ok(&w.submit(&w.p.pharmacist, "DispensePrescription", &[&format!("RX{n}")], &[]).await);
+                    assert_ok(
+                        &w.submit(
+                            &w.p.pharmacist,
+                            "DispensePrescription",
+                            &[&format!("RX{n}")],
+                            &[],
+                        )
+                        .await,
+                    );
                 }
             }
             PhiOp::PaperConsent { revoke } => {
-                let doc = format!(r#"{{"document_hash":"{}","salt":"{}"}}"#, hash(6, b"form"), salt(6));
+                let doc = format!(
+                    r#"{{"document_hash":"{}","salt":"{}"}}"#,
+                    hash(6, b"form"),
+                    salt(6)
+                );
                 let o = w
                     .submit(
                         &w.p.smc_clerk,
                         "GrantConsent",
-                        &[&format!("CP{n}"), P1, MJH, "treatment", r#"["lab"]"#, PERIOD_2024],
+                        &[
+                            &format!("CP{n}"),
+                            P1,
+                            MJH,
+                            "treatment",
+                            r#"["lab"]"#,
+                            PERIOD_2024,
+                        ],
                         &[("consent_document", doc.as_bytes())],
                     )
                     .await;
@@ -417,7 +491,12 @@ async fn erasure_case(ops: Vec<PhiOp>) {
                 collect_private(&mut written, &o);
                 if revoke {
                     let o = w
-                        .submit(&w.p.smc_clerk, "RevokeConsent", &[&format!("CP{n}")], &[("consent_document", doc.as_bytes())])
+                        .submit(
+                            &w.p.smc_clerk,
+                            "RevokeConsent",
+                            &[&format!("CP{n}")],
+                            &[("consent_document", doc.as_bytes())],
+                        )
                         .await;
                     assert_ok(&o);
                     collect_private(&mut written, &o);
@@ -426,7 +505,14 @@ async fn erasure_case(ops: Vec<PhiOp>) {
             PhiOp::Claim { decide, pay } => {
                 let o = record(&w, n, false).await;
                 assert_ok(&o);
-                let o = w.submit_claim(&w.p.smc_clerk, &format!("CL{n}"), P1, &format!(r#"["R{n}"]"#)).await;
+                let o = w
+                    .submit_claim(
+                        &w.p.smc_clerk,
+                        &format!("CL{n}"),
+                        P1,
+                        &format!(r#"["R{n}"]"#),
+                    )
+                    .await;
                 assert_ok(&o);
                 collect_private(&mut written, &o);
                 if decide {
@@ -448,8 +534,14 @@ async fn erasure_case(ops: Vec<PhiOp>) {
     let mut purged_total = 0;
     for (coll, keys) in &written {
         for k in keys {
-            assert!(w.ledger.private_data(coll, k).is_none(), "{coll} {k:?} survived");
-            assert!(w.ledger.private_data_hash(coll, k).is_none(), "hash of {coll} {k:?} survived");
+            assert!(
+                w.ledger.private_data(coll, k).is_none(),
+                "{coll} {k:?} survived"
+            );
+            assert!(
+                w.ledger.private_data_hash(coll, k).is_none(),
+                "hash of {coll} {k:?} survived"
+            );
         }
         assert_eq!(
             receipt["purged"][coll].as_u64(),
@@ -466,7 +558,11 @@ async fn erasure_case(ops: Vec<PhiOp>) {
         let left = snapshot
             .get_private_data_range(CC, coll, "", "", usize::MAX)
             .expect("reads");
-        assert!(left.is_empty(), "{coll} still holds {:?}", left.iter().map(|(k, _)| k).collect::<Vec<_>>());
+        assert!(
+            left.is_empty(),
+            "{coll} still holds {:?}",
+            left.iter().map(|(k, _)| k).collect::<Vec<_>>()
+        );
     }
 }
 

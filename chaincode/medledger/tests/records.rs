@@ -85,7 +85,7 @@ async fn add_refusals() {
     let other = hash(3, b"other");
     let no_salt: &[(&str, &[u8])] = &[("record_content", RECORD_CONTENT.as_bytes())];
     let binary: &[(&str, &[u8])] = &[("record_content", &[0xff, 0x00]), ("salt", s.as_bytes())];
-    let cases: Vec<([&str; 6], &[(&str, &[u8])], &str, &str)> = vec![
+    let cases: Vec<([&str; 6], Transient, &str, &str)> = vec![
         (
             ["E1", P1, "xray", "Encounter", &h, LOCATION],
             content,

@@ -11,6 +11,9 @@ use fabric_chaincode::contract::ContractChaincode;
 use fabric_chaincode::testing::{TestIdentity, TestLedger, TxOutcome, TxValidationCode};
 use medledger_model::{Salt, commit};
 
+/// A transient map: names and values.
+pub type Transient<'a> = &'a [(&'a str, &'a [u8])];
+
 /// The chaincode name on the test channel.
 pub const CC: &str = "medledger";
 /// The collections of the default network (the file the networks deploy).
