@@ -434,6 +434,8 @@ async fn list_shows_each_reader_what_it_may_see() {
     assert_denied(&o, 403, "forbidden: ListConsents: ", "with a medical role");
     let o = w.query(&w.p.smc_clerk, "ListConsents", &["P-NOBODY"]).await;
     assert_denied(&o, 404, "not found: ", "patient P-NOBODY");
+    let o = w.query(&w.p.smc_clerk, "ListConsents", &["P 1"]).await;
+    assert_denied(&o, 400, "bad input: patient_id: ", "only ASCII");
 }
 
 #[tokio::test]
@@ -507,6 +509,17 @@ async fn check_answers_for_now_and_for_the_scope() {
         &w.submit(&w.p.smc_patient, "RevokeConsent", &["C1"], &[])
             .await,
     );
+    assert_eq!(check("lab").await, json!({"granted": false}));
+    // Erased: nothing is granted any more.
+    assert_ok(
+        &w.grant(&w.p.smc_patient, "C2", P1, MJH, "treatment", r#"["lab"]"#)
+            .await,
+    );
+    assert_eq!(
+        check("lab").await,
+        json!({"granted": true, "consent_id": "C2"})
+    );
+    assert_ok(&w.submit(&w.p.smc_clerk, "ErasePatient", &[P1], &[]).await);
     assert_eq!(check("lab").await, json!({"granted": false}));
 }
 

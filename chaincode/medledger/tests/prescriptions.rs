@@ -201,6 +201,10 @@ async fn dispense_once_before_expiry_then_deliver() {
         .submit(&w.p.pharmacist, "DispensePrescription", &["RX9"], &[])
         .await;
     assert_denied(&o, 404, "not found: ", "prescription RX9");
+    let o = w
+        .submit(&w.p.pharmacist, "DispensePrescription", &["RX 1"], &[])
+        .await;
+    assert_denied(&o, 400, "bad input: prescription_id: ", "only ASCII");
 
     let o = w
         .submit(&w.p.pharmacist, "DispensePrescription", &["RX1"], &[])
@@ -443,6 +447,15 @@ async fn get_shows_content_to_the_prescriber_pharmacists_and_the_patient() {
     }
     let o = w.query(&w.p.pharmacist, "GetPrescription", &["RX9"]).await;
     assert_denied(&o, 404, "not found: ", "prescription RX9");
+    let o = w
+        .query(&w.p.pharmacist, "GetPrescription", &["840315-1234567"])
+        .await;
+    assert_denied(
+        &o,
+        400,
+        "bad input: prescription_id: ",
+        "resident registration number",
+    );
 }
 
 #[tokio::test]
