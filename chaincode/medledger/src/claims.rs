@@ -1,0 +1,457 @@
+//! Claims: `SubmitClaim`, `AdjudicateClaim`, `PayClaim`, `GetClaim`, `ListClaims`.
+//!
+//! submitted → approved | partially_approved | rejected → paid (approved ones only). The claim
+//! key carries a key-level endorsement policy: the provider's AND the insurer's peers must
+//! endorse every later change. Items, amounts, decisions and payments stay in the
+//! provider–insurer collection; the public record holds their salted hashes.
+
+use std::sync::Arc;
+
+use fabric_chaincode::contract::Context;
+use fabric_sdk::policy::statebased::{KeyEndorsementPolicy, RoleType};
+use medledger_model::{
+    Claim, ClaimDetails, ClaimDetailsPrivate, ClaimOutcome, ClaimPayment, ClaimResponse,
+    ClaimResponsePrivate, ClaimStatus, ClaimView, ConsentPurpose, EventPayload, OrgKind, Page,
+    RecordCategory, Role, commit_json, events, validate,
+};
+
+use crate::Env;
+use crate::args::Arg;
+use crate::caller::Caller;
+use crate::consents;
+use crate::error::{MedError, MedResult};
+use crate::keys::{self, types};
+use crate::patients;
+use crate::records;
+use crate::store::{self, PageRequest};
+
+/// Most encounters one claim may cover.
+pub const MAX_ENCOUNTERS: usize = 20;
+
+async fn load(ctx: &Context, claim_id: &str) -> MedResult<(String, Claim)> {
+    let key = keys::primary(types::CLAIM, claim_id)?;
+    let claim = store::get(ctx, &key)
+        .await?
+        .ok_or_else(|| MedError::NotFound(format!("claim {claim_id}")))?;
+    Ok((key, claim))
+}
+
+/// The status index keys of a claim: by provider, by insurer, by the pair.
+fn status_keys(c: &Claim, status: ClaimStatus) -> MedResult<[String; 3]> {
+    let (s, id) = (status.as_str(), c.claim_id.as_str());
+    Ok([
+        keys::key(types::CLAIM_BY_PROVIDER, &[&c.provider, s, id])?,
+        keys::key(types::CLAIM_BY_INSURER, &[&c.insurer, s, id])?,
+        keys::key(types::CLAIM_BY_PAIR, &[&c.provider, &c.insurer, s, id])?,
+    ])
+}
+
+async fn save_transition(
+    ctx: &Context,
+    key: &str,
+    before: ClaimStatus,
+    after: &Claim,
+) -> MedResult<()> {
+    store::put(ctx, key, after).await?;
+    let old = status_keys(after, before)?;
+    let new = status_keys(after, after.status)?;
+    for (o, n) in old.iter().zip(new.iter()) {
+        store::move_index(ctx, o, n).await?;
+    }
+    Ok(())
+}
+
+fn collection(env: &Env, claim: &Claim) -> MedResult<String> {
+    env.consortium
+        .claims_collection(&claim.provider, &claim.insurer)
+        .ok_or_else(|| {
+            MedError::Internal(format!(
+                "no claims collection for {} and {}",
+                claim.provider, claim.insurer
+            ))
+        })
+}
+
+fn event(c: &Claim) -> EventPayload {
+    EventPayload {
+        id: c.claim_id.clone(),
+        patient_id: Some(c.patient_id.clone()),
+        status: Some(c.status.to_string()),
+        org: Some(c.insurer.clone()),
+    }
+}
+
+/// `SubmitClaim(claim_id, patient_id, insurer, encounter_ids)`, transient `claim` (diagnosis
+/// codes, items, total) and `salt`.
+///
+/// Rule: a clerk of a hospital (the provider), with the patient's insurance_claim consent for
+/// that insurer in force; each encounter is an `encounter` record of this patient held by the
+/// provider, and claimed at most once per insurer.
+pub async fn submit(
+    env: Arc<Env>,
+    ctx: Context,
+    claim_id: String,
+    patient_id: String,
+    insurer: String,
+    encounter_ids: Arg<Vec<String>>,
+) -> MedResult<Claim> {
+    let caller = Caller::load(&ctx, &env.consortium)?;
+    caller.require(&[Role::Clerk], Some(OrgKind::Hospital))?;
+    let claim_id = store::id_or_derived(&ctx, "claim_id", &claim_id, "CLM")?;
+    validate::id("patient_id", &patient_id)?;
+    validate::msp_id("insurer", &insurer)?;
+    if env.consortium.kind_of(&insurer) != Some(OrgKind::Insurer) {
+        return Err(MedError::bad_input(
+            "insurer",
+            format!("{insurer} is not an insurer of the consortium"),
+        ));
+    }
+    let encounter_ids = encounter_ids.parse("encounter_ids")?;
+    validate::list("encounter_ids", &encounter_ids, MAX_ENCOUNTERS)?;
+    for (i, e) in encounter_ids.iter().enumerate() {
+        validate::id(&format!("encounter_ids[{i}]"), e)?;
+    }
+    let details: ClaimDetails = store::require_transient(
+        &ctx,
+        "claim",
+        "the claim's diagnosis codes, items and total (JSON)",
+    )?;
+    details.validate().map_err(|e| e.within("claim"))?;
+    let salt = store::transient_salt(&ctx)?;
+    let provider = caller.msp_id.clone();
+    let collection = env
+        .consortium
+        .claims_collection(&provider, &insurer)
+        .ok_or_else(|| {
+            MedError::Internal(format!("no claims collection for {provider} and {insurer}"))
+        })?;
+
+    patients::load_active(&ctx, &patient_id).await?;
+    let now = store::now(&ctx)?;
+    if consents::find_effective(
+        &ctx,
+        &patient_id,
+        &insurer,
+        ConsentPurpose::InsuranceClaim,
+        None,
+        now,
+    )
+    .await?
+    .is_none()
+    {
+        return Err(caller.forbidden(format!(
+            "no insurance_claim consent of patient {patient_id} for {insurer} is in force"
+        )));
+    }
+    let key = keys::primary(types::CLAIM, &claim_id)?;
+    if store::exists(&ctx, &key).await? {
+        return Err(MedError::Conflict(format!(
+            "claim {claim_id} already exists"
+        )));
+    }
+    let mut encounter_keys = Vec::with_capacity(encounter_ids.len());
+    for (i, e) in encounter_ids.iter().enumerate() {
+        let field = format!("encounter_ids[{i}]");
+        let record = records::load(&ctx, e).await?;
+        if record.patient_id != patient_id {
+            return Err(MedError::bad_input(
+                field,
+                format!("record {e} is not a record of patient {patient_id}"),
+            ));
+        }
+        if record.org != provider {
+            return Err(MedError::bad_input(
+                field,
+                format!("record {e} is held by {}, not by the provider", record.org),
+            ));
+        }
+        if record.category != RecordCategory::Encounter {
+            return Err(MedError::bad_input(
+                field,
+                format!(
+                    "record {e} is a {} record, not an encounter",
+                    record.category
+                ),
+            ));
+        }
+        let ek = keys::key(types::CLAIM_BY_ENCOUNTER, &[&insurer, e])?;
+        if let Some(existing) = ctx.stub().get_state(&ek).await? {
+            return Err(MedError::Conflict(format!(
+                "encounter {e} is already claimed at {insurer} (claim {})",
+                String::from_utf8_lossy(&existing)
+            )));
+        }
+        encounter_keys.push(ek);
+    }
+
+    let claim = Claim {
+        claim_id: claim_id.clone(),
+        patient_id: patient_id.clone(),
+        provider: provider.clone(),
+        insurer: insurer.clone(),
+        encounter_ids,
+        status: ClaimStatus::Submitted,
+        content_hash: commit_json(&salt, &details)?,
+        submitted_by: caller.actor()?,
+        submitted_at: now,
+        decision_hash: None,
+        decided_at: None,
+        paid_at: None,
+    };
+    let mut policy = KeyEndorsementPolicy::new();
+    policy
+        .add_orgs(RoleType::Peer, &[provider.as_str(), insurer.as_str()])
+        .map_err(|e| MedError::Internal(format!("key-level endorsement policy: {e}")))?;
+    let policy = policy
+        .to_bytes()
+        .map_err(|e| MedError::Internal(format!("key-level endorsement policy: {e}")))?;
+
+    store::put(&ctx, &key, &claim).await?;
+    ctx.stub()
+        .set_state_validation_parameter(&key, policy)
+        .await?;
+    store::put_index(
+        &ctx,
+        &keys::key(types::CLAIM_BY_PATIENT, &[&patient_id, &claim_id])?,
+    )
+    .await?;
+    for k in status_keys(&claim, claim.status)? {
+        store::put_index(&ctx, &k).await?;
+    }
+    for ek in &encounter_keys {
+        ctx.stub()
+            .put_state(ek, claim_id.clone().into_bytes())
+            .await?;
+    }
+    store::put_private(
+        &ctx,
+        &collection,
+        &keys::primary(types::CLAIM_DETAILS, &claim_id)?,
+        &ClaimDetailsPrivate { details, salt },
+    )
+    .await?;
+    store::emit(&ctx, events::CLAIM_SUBMITTED, &event(&claim))?;
+    Ok(claim)
+}
+
+/// `AdjudicateClaim(claim_id, outcome)`, transient `decision` (the `ClaimResponse`: outcome,
+/// insurer amount, patient share, reason codes) and `salt`.
+///
+/// Rule: a claims officer of the claim's insurer, while the claim is submitted. The decision
+/// must fit the claimed total (read from the collection: the insurer is a member).
+pub async fn adjudicate(
+    env: Arc<Env>,
+    ctx: Context,
+    claim_id: String,
+    outcome: Arg<ClaimOutcome>,
+) -> MedResult<Claim> {
+    let caller = Caller::load(&ctx, &env.consortium)?;
+    caller.require(&[Role::ClaimsOfficer], Some(OrgKind::Insurer))?;
+    validate::id("claim_id", &claim_id)?;
+    let outcome = outcome.parse("outcome")?;
+    let response: ClaimResponse = store::require_transient(
+        &ctx,
+        "decision",
+        "the decision (JSON: outcome, insurer_amount, patient_share, reason_codes)",
+    )?;
+    if response.outcome != outcome {
+        return Err(MedError::bad_input(
+            "decision.outcome",
+            format!("must equal the outcome argument ({outcome})"),
+        ));
+    }
+    let salt = store::transient_salt(&ctx)?;
+    let (key, mut claim) = load(&ctx, &claim_id).await?;
+    if caller.msp_id != claim.insurer {
+        return Err(caller.forbidden(format!(
+            "only the claim's insurer ({}) may adjudicate it",
+            claim.insurer
+        )));
+    }
+    if claim.status != ClaimStatus::Submitted {
+        return Err(MedError::Conflict(format!(
+            "claim {claim_id} is {}; only a submitted claim can be adjudicated",
+            claim.status
+        )));
+    }
+    let collection = collection(&env, &claim)?;
+    let details: ClaimDetailsPrivate = store::get_private(
+        &ctx,
+        &collection,
+        &keys::primary(types::CLAIM_DETAILS, &claim_id)?,
+    )
+    .await?
+    .ok_or_else(|| {
+        MedError::Conflict(format!(
+            "the details of claim {claim_id} are no longer on the ledger"
+        ))
+    })?;
+    response
+        .validate(details.details.total)
+        .map_err(|e| e.within("decision"))?;
+
+    let before = claim.status;
+    claim.status = outcome.status();
+    claim.decision_hash = Some(commit_json(&salt, &response)?);
+    claim.decided_at = Some(store::now(&ctx)?);
+    save_transition(&ctx, &key, before, &claim).await?;
+    store::put_private(
+        &ctx,
+        &collection,
+        &keys::primary(types::CLAIM_RESPONSE, &claim_id)?,
+        &ClaimResponsePrivate { response, salt },
+    )
+    .await?;
+    store::emit(&ctx, events::CLAIM_ADJUDICATED, &event(&claim))?;
+    Ok(claim)
+}
+
+/// `PayClaim(claim_id)`, transient `payment` (`payment_reference`).
+///
+/// Rule: a claims officer of the claim's insurer, once the claim is approved or partially
+/// approved. A rejected claim is never paid.
+pub async fn pay(env: Arc<Env>, ctx: Context, claim_id: String) -> MedResult<Claim> {
+    let caller = Caller::load(&ctx, &env.consortium)?;
+    caller.require(&[Role::ClaimsOfficer], Some(OrgKind::Insurer))?;
+    validate::id("claim_id", &claim_id)?;
+    let payment: ClaimPayment =
+        store::require_transient(&ctx, "payment", "the payment (JSON: payment_reference)")?;
+    validate::id("payment.payment_reference", &payment.payment_reference)?;
+    let (key, mut claim) = load(&ctx, &claim_id).await?;
+    if caller.msp_id != claim.insurer {
+        return Err(caller.forbidden(format!(
+            "only the claim's insurer ({}) may pay it",
+            claim.insurer
+        )));
+    }
+    if !matches!(
+        claim.status,
+        ClaimStatus::Approved | ClaimStatus::PartiallyApproved
+    ) {
+        return Err(MedError::Conflict(format!(
+            "claim {claim_id} is {}; only an approved or partially approved claim can be paid",
+            claim.status
+        )));
+    }
+    let collection = collection(&env, &claim)?;
+    let before = claim.status;
+    claim.status = ClaimStatus::Paid;
+    claim.paid_at = Some(store::now(&ctx)?);
+    save_transition(&ctx, &key, before, &claim).await?;
+    store::put_private(
+        &ctx,
+        &collection,
+        &keys::primary(types::CLAIM_PAYMENT, &claim_id)?,
+        &payment,
+    )
+    .await?;
+    store::emit(&ctx, events::CLAIM_PAID, &event(&claim))?;
+    Ok(claim)
+}
+
+/// Who may read a claim: the provider's clerks and auditors, the insurer's claims officers and
+/// auditors, the patient, and auditors.
+pub(crate) async fn may_read(ctx: &Context, caller: &Caller, claim: &Claim) -> MedResult<bool> {
+    if caller.is_staff_of(&claim.provider, &[Role::Clerk, Role::Auditor])
+        || caller.is_staff_of(&claim.insurer, &[Role::ClaimsOfficer, Role::Auditor])
+        || caller.has_role(&[Role::Auditor])
+    {
+        return Ok(true);
+    }
+    if caller.has_role(&[Role::Patient]) {
+        let patient = patients::load(ctx, &claim.patient_id).await?;
+        return Ok(caller.is_patient(&patient));
+    }
+    Ok(false)
+}
+
+/// `GetClaim(claim_id)`: the public record for the readers above; the details, decision and
+/// payment for the provider's and insurer's staff and the patient when their organisation is a
+/// member of the claim's collection.
+pub async fn get(env: Arc<Env>, ctx: Context, claim_id: String) -> MedResult<ClaimView> {
+    let caller = Caller::load(&ctx, &env.consortium)?;
+    validate::id("claim_id", &claim_id)?;
+    let (_, claim) = load(&ctx, &claim_id).await?;
+    if !may_read(&ctx, &caller, &claim).await? {
+        return Err(caller.forbidden(
+            "only the provider, the insurer, the patient or an auditor may read a claim",
+        ));
+    }
+    let member = caller.msp_id == claim.provider || caller.msp_id == claim.insurer;
+    let mut view = ClaimView {
+        claim,
+        details: None,
+        response: None,
+        payment: None,
+    };
+    if member && !caller.has_role(&[Role::Auditor]) {
+        let c = collection(&env, &view.claim)?;
+        let id = view.claim.claim_id.clone();
+        view.details = store::get_private::<ClaimDetailsPrivate>(
+            &ctx,
+            &c,
+            &keys::primary(types::CLAIM_DETAILS, &id)?,
+        )
+        .await?
+        .map(|p| p.details);
+        view.response = store::get_private::<ClaimResponsePrivate>(
+            &ctx,
+            &c,
+            &keys::primary(types::CLAIM_RESPONSE, &id)?,
+        )
+        .await?
+        .map(|p| p.response);
+        view.payment =
+            store::get_private(&ctx, &c, &keys::primary(types::CLAIM_PAYMENT, &id)?).await?;
+    }
+    Ok(view)
+}
+
+/// `ListClaims(provider, insurer, status, page_size, bookmark)`: the claims of a provider, of
+/// an insurer, or of the pair, optionally in one status. The caller's organisation must be the
+/// provider or the insurer asked about (clerks, claims officers, auditors).
+pub async fn list(
+    env: Arc<Env>,
+    ctx: Context,
+    provider: String,
+    insurer: String,
+    status: Arg<Option<ClaimStatus>>,
+    page_size: Arg<u32>,
+    bookmark: String,
+) -> MedResult<Page<Claim>> {
+    let caller = Caller::load(&ctx, &env.consortium)?;
+    caller.require(&[Role::Clerk, Role::ClaimsOfficer, Role::Auditor], None)?;
+    if !provider.is_empty() {
+        validate::msp_id("provider", &provider)?;
+    }
+    if !insurer.is_empty() {
+        validate::msp_id("insurer", &insurer)?;
+    }
+    let status = status.parse("status")?;
+    let request = PageRequest::new(page_size.parse("page_size")?, &bookmark)?;
+    let (index, mut attrs) = match (provider.is_empty(), insurer.is_empty()) {
+        (true, true) => {
+            return Err(MedError::bad_input(
+                "provider",
+                "give a provider, an insurer or both",
+            ));
+        }
+        (false, true) => (types::CLAIM_BY_PROVIDER, vec![provider.as_str()]),
+        (true, false) => (types::CLAIM_BY_INSURER, vec![insurer.as_str()]),
+        (false, false) => (
+            types::CLAIM_BY_PAIR,
+            vec![provider.as_str(), insurer.as_str()],
+        ),
+    };
+    if caller.msp_id != provider && caller.msp_id != insurer {
+        return Err(
+            caller.forbidden("an organisation may list only the claims it provides or insures")
+        );
+    }
+    if let Some(s) = status {
+        attrs.push(s.as_str());
+    }
+    let (items, bookmark) =
+        store::page_indexed(&ctx, index, &attrs, types::CLAIM, &request).await?;
+    Ok(Page { items, bookmark })
+}
