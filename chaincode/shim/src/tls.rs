@@ -7,6 +7,7 @@
 //! a peer dialing a chaincode server ([`crate::peer_side`]) or a chaincode dialing its peer
 //! (classic mode, [`crate::classic`]).
 
+use fabric_sdk::address::host_of;
 use std::fmt;
 use std::sync::Arc;
 
@@ -273,20 +274,6 @@ impl ClientTlsConfig {
                 "{host:?} is not a valid TLS server name ({e}); set the server name override"
             ))
         })
-    }
-}
-
-/// The host part of `host:port`, `[v6]:port` or a bare host.
-pub(crate) fn host_of(address: &str) -> &str {
-    if let Some(rest) = address.strip_prefix('[')
-        && let Some(end) = rest.find(']')
-    {
-        return &rest[..end];
-    }
-    match address.rsplit_once(':') {
-        // A bare IPv6 address has several colons and no port.
-        Some((host, _)) if !host.contains(':') => host,
-        _ => address,
     }
 }
 

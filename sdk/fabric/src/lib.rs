@@ -14,6 +14,7 @@
 //! Messages that Fabric signs or hashes are always handled as their original bytes: nothing in
 //! this crate re-encodes a decoded message in order to sign or hash it.
 
+pub mod address;
 pub mod crypto;
 pub mod error;
 #[cfg(feature = "gateway")]

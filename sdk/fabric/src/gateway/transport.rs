@@ -3,6 +3,7 @@
 //! optionally presenting a client certificate (mutual TLS) and verifying the server against an
 //! overridden name.
 
+use crate::address::host_of;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -126,19 +127,6 @@ impl ClientTls {
                 "{host:?} is not a valid TLS server name ({e}); set a server name override"
             ))
         })
-    }
-}
-
-/// The host part of `host:port`, `[v6]:port` or a bare host.
-pub(crate) fn host_of(address: &str) -> &str {
-    if let Some(rest) = address.strip_prefix('[')
-        && let Some(end) = rest.find(']')
-    {
-        return &rest[..end];
-    }
-    match address.rsplit_once(':') {
-        Some((host, _)) if !host.contains(':') => host,
-        _ => address,
     }
 }
 
