@@ -1,8 +1,14 @@
-//! `medledger`: a thin binary over the MedLedger libraries (see `cli.rs` for every command).
+//! `medledger`: a thin binary over the MedLedger libraries (see `cli.rs` for every command,
+//! `context.rs` for how commands connect, `output.rs` for output, `exit.rs` for exit codes).
 
 mod cli;
 mod commands;
+mod context;
+mod exit;
+mod height;
+mod home;
 mod output;
+mod profile;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -10,7 +16,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let filter = if cli.global.verbose {
-        "medledger=debug,fabric_sdk=debug,info"
+        "medledger=debug,fabric_sdk=debug,medledger_network=info,info"
     } else {
         "warn"
     };
@@ -22,10 +28,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     match commands::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::from(exit::Exit::Ok.code()),
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            eprintln!("{}", exit::render(&e));
+            ExitCode::from(exit::classify(&e).code())
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Printing results as text tables or JSON (`--output`).
+//! The one output layer: results as text tables or JSON (`--output`), byte values, spinners.
+//! [`Report`] is one object (key/value rows), [`Table`] a list; both print either way.
 
 use crate::cli::OutputFormat;
 
@@ -36,11 +37,7 @@ impl Report {
                 println!("{}", self.title);
                 let width = self.rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
                 for (k, v) in &self.rows {
-                    let text = match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    println!("  {k:<width$}  {text}");
+                    println!("  {k:<width$}  {}", text(v));
                 }
             }
         }
@@ -52,5 +49,143 @@ impl Report {
 pub fn step(format: OutputFormat, text: &str) {
     if format == OutputFormat::Table {
         println!("• {text}");
+    }
+}
+
+/// A list printable as a table with columns or as a JSON array of objects.
+pub struct Table {
+    columns: Vec<&'static str>,
+    rows: Vec<Vec<serde_json::Value>>,
+}
+
+impl Table {
+    pub fn new(columns: &[&'static str]) -> Self {
+        Table {
+            columns: columns.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, values: Vec<serde_json::Value>) -> &mut Self {
+        self.rows.push(values);
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn print(&self, format: OutputFormat) -> anyhow::Result<()> {
+        match format {
+            OutputFormat::Json => {
+                let items: Vec<serde_json::Value> = self
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        serde_json::Value::Object(
+                            self.columns
+                                .iter()
+                                .map(|c| c.to_string())
+                                .zip(r.iter().cloned())
+                                .collect(),
+                        )
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&items)?);
+            }
+            OutputFormat::Table => {
+                let cells: Vec<Vec<String>> = self
+                    .rows
+                    .iter()
+                    .map(|r| r.iter().map(text).collect())
+                    .collect();
+                let widths: Vec<usize> = (0..self.columns.len())
+                    .map(|i| {
+                        cells
+                            .iter()
+                            .filter_map(|r| r.get(i))
+                            .map(|c| c.chars().count())
+                            .chain(std::iter::once(self.columns[i].len()))
+                            .max()
+                            .unwrap_or(0)
+                    })
+                    .collect();
+                let line = |values: Vec<String>| {
+                    let mut s = String::new();
+                    for (i, v) in values.iter().enumerate() {
+                        let w = widths.get(i).copied().unwrap_or(0);
+                        if i + 1 == values.len() {
+                            s.push_str(v);
+                        } else {
+                            s.push_str(&format!("{v:<w$}  "));
+                        }
+                    }
+                    s.trim_end().to_owned()
+                };
+                println!(
+                    "{}",
+                    line(self.columns.iter().map(|c| c.to_uppercase()).collect())
+                );
+                for r in cells {
+                    println!("{}", line(r));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A JSON value as a table cell: strings bare, null as `-`.
+pub fn text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Bytes as shown to a person and to scripts: UTF-8 text when valid, else base64 (the
+/// `encoding` field says which).
+pub fn bytes_value(bytes: &[u8]) -> (serde_json::Value, &'static str) {
+    use base64::Engine;
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (s.into(), "utf8"),
+        Err(_) => (
+            base64::engine::general_purpose::STANDARD
+                .encode(bytes)
+                .into(),
+            "base64",
+        ),
+    }
+}
+
+/// A spinner on stderr while something that can take over a second runs; shown only when
+/// stderr is a terminal and the output is a table. Cleared when dropped.
+pub struct Spinner(Option<indicatif::ProgressBar>);
+
+impl Spinner {
+    pub fn start(format: OutputFormat, message: impl Into<String>) -> Spinner {
+        use std::io::IsTerminal;
+        if format != OutputFormat::Table || !std::io::stderr().is_terminal() {
+            return Spinner(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(message.into());
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        Spinner(Some(bar))
+    }
+
+    pub fn set_message(&self, message: impl Into<String>) {
+        if let Some(b) = &self.0 {
+            b.set_message(message.into());
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
     }
 }
