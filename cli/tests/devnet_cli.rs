@@ -259,6 +259,25 @@ fn the_cli_against_a_devnet() {
     );
     let (code, err) = env.fails(&["chaincode", "evaluate", "--chaincode", "nosuch", "get", "k"]);
     assert_eq!(code, 3, "{err}");
+    // Endorsed by an organisation the policy does not name: the commit is invalid.
+    let (code, err) = env.fails(&[
+        "chaincode",
+        "submit",
+        "put",
+        "k9",
+        "v9",
+        "--endorsing-org",
+        "NHISMSP",
+    ]);
+    assert_eq!(code, 5, "{err}");
+    assert!(
+        err.contains("validation code: ENDORSEMENT_POLICY_FAILURE (10)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: not enough organisations endorsed"),
+        "{err}"
+    );
     let (code, _) = env.fails(&["chaincode", "submit", "put", "--transient", "novalue"]);
     assert_eq!(code, 2);
 
