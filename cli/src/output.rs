@@ -140,6 +140,9 @@ pub fn text(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Null => "-".into(),
+        // Lists: items separated by "; "; objects: their values separated by spaces.
+        serde_json::Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join("; "),
+        serde_json::Value::Object(m) => m.values().map(text).collect::<Vec<_>>().join(" "),
         other => other.to_string(),
     }
 }

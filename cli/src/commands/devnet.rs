@@ -172,10 +172,20 @@ pub fn up(ctx: &Context, args: &DevnetUpArgs) -> anyhow::Result<()> {
                 })
                 .collect(),
         };
-        let profiles = write_devnet_profiles(&ctx.home, &dir)?;
-        ctx.home
-            .update_config(|c| c.devnet_dir = Some(dir.clone()))?;
-        write_json(&dir.join(STATE_FILE), &state)?;
+        let announced = write_devnet_profiles(&ctx.home, &dir).and_then(|p| {
+            ctx.home
+                .update_config(|c| c.devnet_dir = Some(dir.clone()))?;
+            write_json(&dir.join(STATE_FILE), &state)?;
+            Ok(p)
+        });
+        let profiles = match announced {
+            Ok(p) => p,
+            Err(e) => {
+                // Stop cleanly rather than leave the ledger mid-batch.
+                let _ = devnet.shutdown().await;
+                return Err(e);
+            }
+        };
         let mut r = report(&devnet);
         for (name, msp, user, role) in &profiles {
             r.row(format!("profile {name}"), format!("{user} ({msp}, {role})"));
