@@ -247,11 +247,70 @@ fn headline(err: &anyhow::Error) -> String {
     parts.join(": ")
 }
 
+/// The error as one JSON document for `--output json` (printed on stdout, the text stays on
+/// stderr): `{"error": {"message", "exit_code", "hint", and for Gateway failures "grpc_code",
+/// "transaction_id", "chaincode_status", "chaincode_message", "peers": [{address, msp_id,
+/// message}], or for an invalid commit "validation_code", "block"}}`.
+pub fn to_json(err: &anyhow::Error) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let mut m = serde_json::Map::new();
+    m.insert("message".into(), headline(err).into());
+    m.insert("exit_code".into(), classify(err).code().into());
+    let mut hint: Option<String> = None;
+    for cause in err.chain() {
+        if let Some(f) = cause.downcast_ref::<Failure>() {
+            hint = hint.or(f.hint.clone());
+        }
+        if let Some(e) = cause.downcast_ref::<fabric_sdk::Error>() {
+            use fabric_sdk::Error as E;
+            match e {
+                E::Evaluate(r)
+                | E::Endorse(r)
+                | E::Submit(r)
+                | E::CommitStatus(r)
+                | E::ChaincodeEvents(r)
+                | E::BlockEvents(r) => {
+                    m.insert("grpc_code".into(), format!("{:?}", r.code).into());
+                    if !r.transaction_id.is_empty() {
+                        m.insert("transaction_id".into(), r.transaction_id.clone().into());
+                    }
+                    m.insert("chaincode_status".into(), r.chaincode_status().into());
+                    m.insert(
+                        "chaincode_message".into(),
+                        r.chaincode_message().map(str::to_owned).into(),
+                    );
+                    m.insert(
+                        "peers".into(),
+                        Value::Array(
+                            r.details
+                                .iter()
+                                .map(|d| json!({"address": d.address, "msp_id": d.msp_id, "message": d.message}))
+                                .collect(),
+                        ),
+                    );
+                    hint = hint.or_else(|| rpc_hint(r).map(str::to_owned));
+                }
+                E::Commit(c) => {
+                    m.insert("validation_code".into(), c.code_name().into());
+                    m.insert("transaction_id".into(), c.transaction_id.clone().into());
+                    m.insert("block".into(), c.block_number.into());
+                    hint = hint.or_else(|| commit_hint(c.code_name()).map(str::to_owned));
+                }
+                _ => {}
+            }
+            break;
+        }
+    }
+    m.insert("hint".into(), hint.into());
+    json!({ "error": Value::Object(m) })
+}
+
 fn rpc_hint(r: &RpcError) -> Option<&'static str> {
     match classify_rpc(r) {
         Exit::Unreachable => Some(
             "the gateway did not answer: check `medledger devnet status` (or that the peer is up) \
-             and the profile's gateway address",
+             and the profile's gateway address; a peer that requires mutual TLS closes \
+             connections without a client certificate (profile add --client-cert/--client-key)",
         ),
         Exit::Denied => Some(
             "the identity is not allowed to do this: use a profile with the right organisation \

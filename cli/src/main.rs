@@ -27,9 +27,13 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    let json = cli.global.output == cli::OutputFormat::Json;
     match commands::run(cli) {
         Ok(()) => ExitCode::from(exit::Exit::Ok.code()),
         Err(e) => {
+            if json {
+                println!("{}", exit::to_json(&e));
+            }
             eprintln!("{}", exit::render(&e));
             ExitCode::from(exit::classify(&e).code())
         }

@@ -113,6 +113,10 @@ impl Drop for Down<'_> {
 }
 
 fn topology(address: &str, path: &Path) {
+    topology_with(address, path, |_| {});
+}
+
+fn topology_with(address: &str, path: &Path, adjust: impl FnOnce(&mut Topology)) {
     let mut t = Topology::medical_default();
     t.block_cutting.batch_timeout = "50ms".into();
     t.chaincodes = vec![ChaincodeDef {
@@ -131,13 +135,13 @@ fn topology(address: &str, path: &Path) {
         collections_file: None,
         init_required: false,
     }];
+    adjust(&mut t);
     std::fs::write(path, t.to_toml_string().unwrap()).unwrap();
 }
 
-#[test]
-fn the_cli_against_a_devnet() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let address = runtime.block_on(async {
+/// Serves `Kv` over CCaaS on an ephemeral port; returns its address.
+fn serve_kv(runtime: &tokio::runtime::Runtime) -> String {
+    runtime.block_on(async {
         let bound = ChaincodeServer::new("127.0.0.1:0", KV_ID)
             .bind()
             .await
@@ -147,15 +151,27 @@ fn the_cli_against_a_devnet() {
             let _ = bound.serve_with_shutdown(Kv, std::future::pending()).await;
         });
         addr
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().to_owned();
-    let env = Env {
-        home: root.join("home"),
-        devnet: root.join("devnet"),
-        root,
-        _dir: dir,
-    };
+    })
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_owned();
+        Env {
+            home: root.join("home"),
+            devnet: root.join("devnet"),
+            root,
+            _dir: dir,
+        }
+    }
+}
+
+#[test]
+fn the_cli_against_a_devnet() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let address = serve_kv(&runtime);
+    let env = Env::new();
     let topo = env.root.join("topology.toml");
     topology(&address, &topo);
     let devnet = env.devnet.to_str().unwrap();
@@ -257,6 +273,19 @@ fn the_cli_against_a_devnet() {
         err.contains("the ledger is not in the expected state"),
         "{err}"
     );
+    // The same failure as one JSON document on stdout for scripts.
+    let out = env.run(&["chaincode", "submit", "fail", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(5));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["exit_code"], 5);
+    assert_eq!(v["error"]["grpc_code"], "Aborted");
+    assert_eq!(v["error"]["chaincode_status"], 500);
+    assert_eq!(
+        v["error"]["chaincode_message"],
+        "the ledger is not in the expected state"
+    );
+    assert!(!v["error"]["peers"].as_array().unwrap().is_empty(), "{v}");
+    assert_eq!(v["error"]["transaction_id"].as_str().unwrap().len(), 64);
     let (code, err) = env.fails(&["chaincode", "evaluate", "--chaincode", "nosuch", "get", "k"]);
     assert_eq!(code, 3, "{err}");
     // Endorsed by an organisation the policy does not name: the commit is invalid.
@@ -439,4 +468,121 @@ fn stale_state_file_is_noticed_and_removed() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!devnet.exists());
+}
+
+#[test]
+fn mutual_tls_profiles_verbose_logs_and_ctrl_c() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let address = serve_kv(&runtime);
+    let env = Env::new();
+    let topo = env.root.join("topology.toml");
+    topology_with(&address, &topo, |t| t.devnet.mutual_tls = true);
+    let devnet = env.devnet.to_str().unwrap();
+    env.ok(&[
+        "devnet",
+        "up",
+        "--detach",
+        "--dir",
+        devnet,
+        "--topology",
+        topo.to_str().unwrap(),
+    ]);
+    let _down = Down(&env);
+
+    // Devnet profiles carry the user's TLS client certificate under mutual TLS.
+    let p = env.json(&["profile", "show", "pharmacy-pharmacist1"]);
+    assert!(
+        p["client_cert"].as_str().unwrap().ends_with("client.crt"),
+        "{p}"
+    );
+    let put = env.json(&[
+        "--profile",
+        "seoulmedical-doctor1",
+        "chaincode",
+        "submit",
+        "put",
+        "m1",
+        "x",
+    ]);
+    assert_eq!(put["validation_code"], "VALID");
+    let got = env.json(&[
+        "--profile",
+        "pharmacy-pharmacist1",
+        "chaincode",
+        "evaluate",
+        "get",
+        "m1",
+    ]);
+    assert_eq!(got["result"], "x");
+    let status = env.json(&["devnet", "status"]);
+    assert!(
+        status["height"].as_u64().unwrap() >= 2,
+        "Deliver under mutual TLS: {status}"
+    );
+
+    // A profile without the client certificate is refused by the peer: unreachable, exit 6.
+    let mut p: Value = serde_json::from_str(
+        &std::fs::read_to_string(env.home.join("profiles/seoulmedical-doctor1.json")).unwrap(),
+    )
+    .unwrap();
+    p["gateway"].as_object_mut().unwrap().remove("client_cert");
+    p["gateway"].as_object_mut().unwrap().remove("client_key");
+    std::fs::write(env.home.join("profiles/no-client-cert.json"), p.to_string()).unwrap();
+    let (code, err) = env.fails(&[
+        "--profile",
+        "no-client-cert",
+        "chaincode",
+        "evaluate",
+        "get",
+        "m1",
+    ]);
+    assert_eq!(code, 6, "{err}");
+    assert!(err.contains("mutual TLS"), "{err}");
+
+    // --verbose: tracing logs on stderr; stdout stays one JSON document.
+    let out = env.run(&[
+        "--verbose",
+        "--profile",
+        "seoulmedical-doctor1",
+        "chaincode",
+        "evaluate",
+        "get",
+        "m1",
+        "--output",
+        "json",
+    ]);
+    assert!(out.status.success());
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(logs.contains("DEBUG") || logs.contains("INFO"), "{logs}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["result"], "x");
+
+    // events watch runs until Ctrl-C (SIGINT) and exits 0 after printing what it saw.
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_medledger"))
+        .args([
+            "--profile",
+            "seoulmedical-doctor1",
+            "events",
+            "watch",
+            "--start-block",
+            "0",
+            "--output",
+            "json",
+        ])
+        .env("MEDLEDGER_HOME", &env.home)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = watch.stdout.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["payload"], "m1");
+    let kill = Command::new("kill")
+        .args(["-INT", &watch.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = watch.wait().unwrap();
+    assert!(status.success(), "{status:?}");
 }
