@@ -273,8 +273,20 @@ pub fn list(ctx: &Context, args: &IdentityListArgs) -> anyhow::Result<()> {
     };
     names.sort();
     for n in names {
-        let (id, _) = imported(ctx, &n)?;
-        add(&mut t, n, "imported", &id);
+        match imported(ctx, &n) {
+            Ok((id, _)) => add(&mut t, n, "imported", &id),
+            // A damaged entry is listed as such rather than hiding the others.
+            Err(e) => {
+                t.row(vec![
+                    n.into(),
+                    "imported".into(),
+                    serde_json::Value::Null,
+                    serde_json::Value::Null,
+                    format!("unusable: {e:#}").into(),
+                    serde_json::Value::Null,
+                ]);
+            }
+        }
     }
     let devnet = match &args.devnet_dir {
         Some(d) => Some(d.clone()),
