@@ -42,6 +42,8 @@ pub struct Call<T> {
     args: Vec<String>,
     transient: BTreeMap<String, Vec<u8>>,
     expected: Option<(&'static str, Commitment, Check<T>)>,
+    own_phi: bool,
+    endorsing_organizations: Option<Vec<String>>,
     _answer: PhantomData<fn() -> T>,
 }
 
@@ -53,6 +55,8 @@ impl<T> Call<T> {
             args: Vec::new(),
             transient: BTreeMap::new(),
             expected: None,
+            own_phi: false,
+            endorsing_organizations: None,
             _answer: PhantomData,
         }
     }
@@ -108,6 +112,36 @@ impl<T> Call<T> {
     ) -> Self {
         self.expected = Some((field, hash, check));
         self
+    }
+
+    /// Marks a call whose transient data goes into the calling organisation's own PHI
+    /// collection (one member): the client names the endorsing organisations itself (see
+    /// [`MedLedgerClient::with_co_endorsers`](crate::MedLedgerClient::with_co_endorsers)).
+    pub(crate) fn own_phi(mut self) -> Self {
+        self.own_phi = true;
+        self
+    }
+
+    /// Whether the transient data goes into the calling organisation's own PHI collection.
+    pub fn writes_own_phi(&self) -> bool {
+        self.own_phi
+    }
+
+    /// Has exactly these organisations endorse (overrides the client's choice and the
+    /// gateway's plan). Every one of them receives the transient data.
+    #[must_use]
+    pub fn with_endorsing_organizations<I, S>(mut self, msp_ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.endorsing_organizations = Some(msp_ids.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The organisations chosen to endorse, if any ([`Call::with_endorsing_organizations`]).
+    pub fn endorsing_organizations(&self) -> Option<&[String]> {
+        self.endorsing_organizations.as_deref()
     }
 
     /// The chaincode function (`IssuePrescription`).

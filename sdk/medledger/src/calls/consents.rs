@@ -42,7 +42,7 @@ pub fn grant_consent(grant: &ConsentGrant) -> Result<Call<Consent>> {
         .arg(json_arg(F, "scopes", &grant.scopes)?)
         .arg(json_arg(F, "period", &grant.period)?);
     match &grant.document {
-        Some(doc) => call.transient_json("consent_document", doc),
+        Some(doc) => Ok(call.transient_json("consent_document", doc)?.own_phi()),
         None => Ok(call),
     }
 }
@@ -55,7 +55,7 @@ pub fn revoke_consent(
 ) -> Result<Call<Consent>> {
     let call = Call::new("RevokeConsent", CallKind::Submit).arg(consent_id);
     match document {
-        Some(doc) => call.transient_json("consent_document", doc),
+        Some(doc) => Ok(call.transient_json("consent_document", doc)?.own_phi()),
         None => Ok(call),
     }
 }

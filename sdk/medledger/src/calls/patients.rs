@@ -25,6 +25,7 @@ pub fn register_patient(
         .arg(patient_id)
         .transient_json("patient", demographics)?
         .salt(&salt)
+        .own_phi()
         .expect_hash("demographics_hash", hash, |p: &Patient| {
             Some(&p.demographics_hash)
         }))

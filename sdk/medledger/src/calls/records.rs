@@ -41,7 +41,8 @@ pub fn add_record(record: &NewRecord) -> Call<MedicalRecord> {
     match &record.document.content {
         Some(content) => call
             .transient_bytes("record_content", content.as_bytes().to_vec())
-            .salt(&record.document.salted.salt),
+            .salt(&record.document.salted.salt)
+            .own_phi(),
         None => call,
     }
 }
