@@ -10,20 +10,33 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod medical;
+pub use medical::*;
+
 /// The root help: the commands grouped as a map of the product. Every subcommand must be listed
 /// here (a test checks it).
 pub const ROOT_HELP: &str = "\
 {before-help}{about-with-newline}
 {usage-heading} {usage}
 
-Ledger operations (through a profile's gateway):
+Medical ledger (through a profile's gateway; `--profile` picks who acts):
+  patient     Patients: register (demographics private), get, erase
+  consent     Consent: grant, revoke, list, check
+  record      Medical records: add, get, access (logged)
+  rx          Prescriptions: issue, get, dispense, deliver, cancel, list
+  claim       Insurance claims: submit, adjudicate, pay, get, list
+  cert        Certificates: issue, verify (hashes the file), revoke, get
+  history     Every committed version of an asset
+  audit       A patient's access log
+  events      Watch chaincode events (typed for the medical chaincode), with a checkpoint
+
+Any chaincode:
   chaincode   Call any chaincode: evaluate (query) or submit (transaction)
-  events      Watch chaincode events, resuming from a checkpoint file
 
 Network operations:
   devnet      Run the embedded devnet: up [--detach], down, status, reset
   network     Crypto material for the consortium
-  demo        Run the MedLedger demo end to end
+  demo        Play the whole medical story on a fresh network (start here)
 
 Setup:
   profile     Profiles: an identity plus a gateway, channel and chaincode
@@ -47,11 +60,12 @@ Options:
     help_template = ROOT_HELP,
     after_help = concat!(
         "Examples:\n  \
+        medledger demo                               # the whole story in under 30 s\n  \
         medledger devnet up --detach                 # start a network, one profile per user\n  \
         medledger profile list\n  \
-        medledger profile use seoulmedical-doctor1\n  \
-        medledger chaincode evaluate --chaincode basic ReadAsset asset1\n  \
-        medledger events watch --chaincode basic --checkpoint events.json\n  \
+        medledger --profile seoulmedical-doctor1 patient get P-SMC-000001\n  \
+        medledger --profile pharmacy-pharmacist1 rx dispense RX-1\n  \
+        medledger events watch --start-block 0 --checkpoint events.json\n  \
         medledger devnet down\n\n",
         crate::exit_codes_help!()
     )
@@ -89,15 +103,17 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the MedLedger demo end to end on the embedded network.
+    /// Play the whole medical story on a fresh embedded network, then stop it.
     ///
-    /// Today (foundation stage) it generates the default consortium's crypto material, builds and
-    /// signs a prescription proposal as a Seoul Medical Center doctor (PHI only in the transient
-    /// map), checks it as a peer would, endorses it with two hospitals' peers, verifies the
-    /// endorsement policy and prints the transaction id.
-    #[command(
-        after_help = "Examples:\n  medledger demo\n  medledger demo --dir ./demo-crypto --output json"
-    )]
+    /// Starts the devnet with the medical chaincode (in a temporary directory, or --dir) and
+    /// plays the story with the consortium's identities: a patient registered at Seoul Medical
+    /// Center, consent to Myongji Hospital and NHIS, a record read by Myongji (logged), a
+    /// prescription issued, dispensed and delivered, a claim submitted, approved and paid, a
+    /// certificate issued, verified and revoked, the access log, the patient erased. Each step
+    /// prints who did it, its transaction id, block and time; a summary follows.
+    #[command(after_help = "Examples:\n  medledger demo\n  \
+        medledger demo --output json\n  \
+        medledger demo --keep            # leave the network running, with a profile per user")]
     Demo(DemoArgs),
     /// Network operations: crypto material for the consortium.
     #[command(subcommand)]
@@ -120,6 +136,34 @@ pub enum Command {
     /// Chaincode events.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Patients: register (demographics only in the transient map), show, erase.
+    #[command(subcommand)]
+    Patient(PatientCommand),
+    /// Consent: a patient's permission for an organisation, a purpose and record categories.
+    #[command(subcommand)]
+    Consent(ConsentCommand),
+    /// Medical records: add (metadata and salted hash; content private), get, access.
+    #[command(subcommand)]
+    Record(RecordCommand),
+    /// Electronic prescriptions: issue, show, dispense, deliver, cancel, list.
+    #[command(subcommand)]
+    Rx(RxCommand),
+    /// Insurance claims: submit, adjudicate, pay, show, list.
+    #[command(subcommand)]
+    Claim(ClaimCommand),
+    /// Medical certificates: issue (salted hash of the document), verify, revoke, show.
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// Every committed version of an asset, newest first, with its transaction and time.
+    #[command(after_help = "Examples:\n  \
+        medledger --profile seoulmedical-auditor1 history prescription RX-1\n  \
+        medledger --profile seoulmedical-doctor1 history patient P-SMC-000001 --output json")]
+    History(HistoryArgs),
+    /// A patient's access log: who read which record, for what, under which consent.
+    #[command(after_help = "Examples:\n  \
+        medledger --profile seoulmedical-patient1 audit P-SMC-000001\n  \
+        medledger --profile nhis-auditor1 audit P-SMC-000001 --output json")]
+    Audit(AuditArgs),
     /// Print a shell completion script.
     #[command(after_help = "Examples:\n  \
         medledger completions bash > /etc/bash_completion.d/medledger\n  \
@@ -135,9 +179,14 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Where to write the crypto material (default: a temporary directory, removed afterwards).
+    /// The devnet's data directory (must not hold a devnet yet; default: a temporary
+    /// directory, removed afterwards unless --keep).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// After the story, keep the network running (until Ctrl-C) and write a profile per user
+    /// into the home, to explore with the medical commands.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -440,10 +489,14 @@ pub struct ChaincodeCallArgs {
 pub enum EventsCommand {
     /// Print chaincode events (txid, block, name, payload) as they commit, until Ctrl-C.
     ///
+    /// Events of the medical chaincode (`medledger`) print typed: the asset's id, patient,
+    /// status and the other organisation (never PHI); other chaincodes' payloads print raw.
+    ///
     /// With --checkpoint FILE the position is saved after every event and a later run resumes
     /// just after the last event printed: nothing lost, nothing twice. Without a checkpoint or
     /// --start-block, events start at the next commit.
     #[command(after_help = "Examples:\n  \
+        medledger events watch --start-block 0 --limit 5             # the medical chaincode\n  \
         medledger events watch --chaincode basic\n  \
         medledger events watch --chaincode basic --start-block 0 --checkpoint basic-events.json\n  \
         medledger events watch --chaincode basic --checkpoint basic-events.json --limit 10 --output json")]

@@ -17,6 +17,10 @@
 //! }
 //! ```
 //!
+//! Medical commands take a typed client instead: `session.medical(&args.target.chaincode)`
+//! (a `medledger_sdk::MedLedgerClient`; its errors carry the chaincode's status and message,
+//! mapped to exit codes and hints by `exit.rs`).
+//!
 //! Errors: return `anyhow` errors; SDK errors are mapped to exit codes by `exit::classify`,
 //! and a command that knows better raises `exit::fail(Exit::Denied, "...")` or an
 //! `exit::Failure` with a hint. Output: `output::Report` (one object) or `output::Table` (a
@@ -154,6 +158,16 @@ impl Session {
             Some(c) => self.network().contract_with_name(cc, c),
             None => self.network().contract(cc),
         })
+    }
+
+    /// A typed client of the medical chaincode `chaincode` on the profile's channel, signing
+    /// with the profile's identity over the session's connection.
+    pub fn medical(&self, chaincode: &str) -> medledger_sdk::MedLedgerClient {
+        medledger_sdk::MedLedgerClient::with_chaincode(
+            &self.gateway,
+            &self.profile.channel,
+            chaincode,
+        )
     }
 
     /// `chaincode` or the profile's default; exit 2 when neither is set.

@@ -104,6 +104,9 @@ pub fn classify(err: &anyhow::Error) -> Exit {
         if let Some(e) = cause.downcast_ref::<fabric_sdk::Error>() {
             return classify_sdk(e);
         }
+        if let Some(e) = cause.downcast_ref::<medledger_sdk::Error>() {
+            return classify_medical(e);
+        }
         if let Some(e) = cause.downcast_ref::<std::io::Error>()
             && e.kind() == std::io::ErrorKind::NotFound
         {
@@ -129,13 +132,49 @@ fn classify_sdk(e: &fabric_sdk::Error) -> Exit {
     }
 }
 
+/// A medical SDK error: the chaincode's status decides (403 → 4, 404 → 3, 400/409/500 → 5),
+/// an invalid commit is 5, anything else is classified like the fabric-sdk error inside.
+fn classify_medical(e: &medledger_sdk::Error) -> Exit {
+    use medledger_sdk::Error as M;
+    match e {
+        M::Refused { status, .. } => status_exit(*status),
+        M::Commit { .. } => Exit::TransactionFailed,
+        M::Fabric { source, .. } => classify_sdk(source),
+        _ => Exit::Failure,
+    }
+}
+
+fn status_exit(status: i32) -> Exit {
+    match status {
+        401 | 403 => Exit::Denied,
+        404 => Exit::NotFound,
+        _ => Exit::TransactionFailed,
+    }
+}
+
+/// What to do about a chaincode refusal of the medical contract (its message names the rule
+/// or the field; this says what to change).
+pub fn refusal_hint(status: i32, message: &str) -> String {
+    match status {
+        400 => "fix the value the message names (the field path is before the colon); `medledger <command> --help` shows each flag's format"
+            .into(),
+        401 | 403 if message.contains("consent") => {
+            "the patient has not given this organisation a consent in force for this purpose and category: the patient (or a clerk of the home hospital, with the signed form) grants it with `medledger consent grant`; `medledger consent check` shows what is in force"
+                .into()
+        }
+        401 | 403 => "the rule above names who may do this: use a profile with that role and organisation (`medledger profile list` shows each profile's organisation and role; `--profile NAME` picks one)"
+            .into(),
+        404 => "check the id: it does not exist on this channel (list commands: `medledger rx list`, `claim list`, `consent list`)"
+            .into(),
+        409 => "the asset's current state does not allow this: see it with the matching `get` command, and its changes with `medledger history`"
+            .into(),
+        _ => "the chaincode failed: run again with --verbose, and see the peer's log".into(),
+    }
+}
+
 fn classify_rpc(r: &RpcError) -> Exit {
     if let Some(status) = r.chaincode_status() {
-        return match status {
-            401 | 403 => Exit::Denied,
-            404 => Exit::NotFound,
-            _ => Exit::TransactionFailed,
-        };
+        return status_exit(status);
     }
     let all = std::iter::once(r.message.as_str())
         .chain(r.details.iter().map(|d| d.message.as_str()))
@@ -157,6 +196,14 @@ fn classify_rpc(r: &RpcError) -> Exit {
     }
 }
 
+/// The fabric-sdk error to describe for a medical SDK error that is not a chaincode refusal.
+fn medical_source(e: &medledger_sdk::Error) -> Option<&fabric_sdk::Error> {
+    match e {
+        medledger_sdk::Error::Refused { .. } => None,
+        other => other.fabric_error(),
+    }
+}
+
 /// The lines printed on stderr for a failed command: the error with its causes, then for a
 /// Gateway failure the gRPC code, the chaincode's message, every peer's detail and the
 /// validation code, then a hint.
@@ -167,53 +214,26 @@ pub fn render(err: &anyhow::Error) -> String {
         if let Some(f) = cause.downcast_ref::<Failure>() {
             hint = hint.or(f.hint.clone());
         }
-        if let Some(e) = cause.downcast_ref::<fabric_sdk::Error>() {
-            use fabric_sdk::Error as E;
-            match e {
-                E::Evaluate(r)
-                | E::Endorse(r)
-                | E::Submit(r)
-                | E::CommitStatus(r)
-                | E::ChaincodeEvents(r)
-                | E::BlockEvents(r) => {
-                    out.push_str(&format!("\n  grpc code: {:?} ({})", r.code, r.code as i32));
-                    if !r.transaction_id.is_empty() {
-                        out.push_str(&format!("\n  transaction: {}", r.transaction_id));
-                    }
-                    if let Some(m) = r.chaincode_message() {
-                        let status = r
-                            .chaincode_status()
-                            .map(|s| format!(" (status {s})"))
-                            .unwrap_or_default();
-                        out.push_str(&format!("\n  chaincode said{status}: {m}"));
-                    }
-                    for d in &r.details {
-                        out.push_str(&format!(
-                            "\n  peer {} ({}): {}",
-                            d.address, d.msp_id, d.message
-                        ));
-                    }
-                    hint = hint.or_else(|| rpc_hint(r).map(str::to_owned));
+        if let Some(e) = cause.downcast_ref::<medledger_sdk::Error>() {
+            if let medledger_sdk::Error::Refused {
+                status,
+                message,
+                transaction_id,
+                ..
+            } = e
+            {
+                // The headline holds the function, the status and the chaincode's message.
+                if !transaction_id.is_empty() {
+                    out.push_str(&format!("\n  transaction: {transaction_id}"));
                 }
-                E::Commit(c) => {
-                    out.push_str(&format!(
-                        "\n  validation code: {} ({})\n  transaction: {}\n  block: {}",
-                        c.code_name(),
-                        c.code as i32,
-                        c.transaction_id,
-                        c.block_number
-                    ));
-                    hint = hint.or_else(|| commit_hint(c.code_name()).map(str::to_owned));
-                }
-                E::Connection(_) => {
-                    hint = hint.or(Some(
-                        "is the network running (`medledger devnet status`) and is the profile's \
-                         gateway address right (`medledger profile show`)?"
-                            .into(),
-                    ));
-                }
-                _ => {}
+                hint = hint.or_else(|| Some(refusal_hint(*status, message)));
+            } else if let Some(f) = medical_source(e) {
+                render_fabric(f, &mut out, &mut hint);
             }
+            break;
+        }
+        if let Some(e) = cause.downcast_ref::<fabric_sdk::Error>() {
+            render_fabric(e, &mut out, &mut hint);
             break;
         }
     }
@@ -223,23 +243,73 @@ pub fn render(err: &anyhow::Error) -> String {
     out
 }
 
+fn render_fabric(e: &fabric_sdk::Error, out: &mut String, hint: &mut Option<String>) {
+    use fabric_sdk::Error as E;
+    match e {
+        E::Evaluate(r)
+        | E::Endorse(r)
+        | E::Submit(r)
+        | E::CommitStatus(r)
+        | E::ChaincodeEvents(r)
+        | E::BlockEvents(r) => {
+            out.push_str(&format!("\n  grpc code: {:?} ({})", r.code, r.code as i32));
+            if !r.transaction_id.is_empty() {
+                out.push_str(&format!("\n  transaction: {}", r.transaction_id));
+            }
+            if let Some(m) = r.chaincode_message() {
+                let status = r
+                    .chaincode_status()
+                    .map(|s| format!(" (status {s})"))
+                    .unwrap_or_default();
+                out.push_str(&format!("\n  chaincode said{status}: {m}"));
+            }
+            for d in &r.details {
+                out.push_str(&format!(
+                    "\n  peer {} ({}): {}",
+                    d.address, d.msp_id, d.message
+                ));
+            }
+            if hint.is_none() {
+                *hint = rpc_hint(r).map(str::to_owned);
+            }
+        }
+        E::Commit(c) => {
+            out.push_str(&format!(
+                "\n  validation code: {} ({})\n  transaction: {}\n  block: {}",
+                c.code_name(),
+                c.code as i32,
+                c.transaction_id,
+                c.block_number
+            ));
+            if hint.is_none() {
+                *hint = commit_hint(c.code_name()).map(str::to_owned);
+            }
+        }
+        E::Connection(_) if hint.is_none() => {
+            *hint = Some(
+                "is the network running (`medledger devnet status`) and is the profile's \
+                 gateway address right (`medledger profile show`)?"
+                    .into(),
+            );
+        }
+        _ => {}
+    }
+}
+
 /// The chain of messages joined by ": ", with a Gateway failure shortened to its stage, code and
 /// message (its peers' details follow on their own lines).
 fn headline(err: &anyhow::Error) -> String {
     let mut parts = Vec::new();
     for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<fabric_sdk::Error>() {
-            use fabric_sdk::Error as E;
-            let short = |stage: &str, r: &RpcError| format!("{stage}: {:?}: {}", r.code, r.message);
-            parts.push(match e {
-                E::Evaluate(r) => short("evaluate failed", r),
-                E::Endorse(r) => short("endorse failed", r),
-                E::Submit(r) => short("submit failed", r),
-                E::CommitStatus(r) => short("commit status failed", r),
-                E::ChaincodeEvents(r) => short("chaincode events", r),
-                E::BlockEvents(r) => short("block events", r),
-                other => other.to_string(),
+        if let Some(e) = cause.downcast_ref::<medledger_sdk::Error>() {
+            parts.push(match medical_source(e) {
+                Some(f) if !matches!(e, medledger_sdk::Error::Commit { .. }) => fabric_headline(f),
+                _ => e.to_string(),
             });
+            break;
+        }
+        if let Some(e) = cause.downcast_ref::<fabric_sdk::Error>() {
+            parts.push(fabric_headline(e));
             break;
         }
         parts.push(cause.to_string());
@@ -247,10 +317,25 @@ fn headline(err: &anyhow::Error) -> String {
     parts.join(": ")
 }
 
+fn fabric_headline(e: &fabric_sdk::Error) -> String {
+    use fabric_sdk::Error as E;
+    let short = |stage: &str, r: &RpcError| format!("{stage}: {:?}: {}", r.code, r.message);
+    match e {
+        E::Evaluate(r) => short("evaluate failed", r),
+        E::Endorse(r) => short("endorse failed", r),
+        E::Submit(r) => short("submit failed", r),
+        E::CommitStatus(r) => short("commit status failed", r),
+        E::ChaincodeEvents(r) => short("chaincode events", r),
+        E::BlockEvents(r) => short("block events", r),
+        other => other.to_string(),
+    }
+}
+
 /// The error as one JSON document for `--output json` (printed on stdout, the text stays on
 /// stderr): `{"error": {"message", "exit_code", "hint", and for Gateway failures "grpc_code",
 /// "transaction_id", "chaincode_status", "chaincode_message", "peers": [{address, msp_id,
-/// message}], or for an invalid commit "validation_code", "block"}}`.
+/// message}], or for an invalid commit "validation_code", "block"}}`. A refusal of the medical
+/// chaincode has "chaincode_status", "chaincode_message" and "transaction_id".
 pub fn to_json(err: &anyhow::Error) -> serde_json::Value {
     use serde_json::{Value, json};
     let mut m = serde_json::Map::new();
@@ -261,48 +346,78 @@ pub fn to_json(err: &anyhow::Error) -> serde_json::Value {
         if let Some(f) = cause.downcast_ref::<Failure>() {
             hint = hint.or(f.hint.clone());
         }
-        if let Some(e) = cause.downcast_ref::<fabric_sdk::Error>() {
-            use fabric_sdk::Error as E;
-            match e {
-                E::Evaluate(r)
-                | E::Endorse(r)
-                | E::Submit(r)
-                | E::CommitStatus(r)
-                | E::ChaincodeEvents(r)
-                | E::BlockEvents(r) => {
-                    m.insert("grpc_code".into(), format!("{:?}", r.code).into());
-                    if !r.transaction_id.is_empty() {
-                        m.insert("transaction_id".into(), r.transaction_id.clone().into());
-                    }
-                    m.insert("chaincode_status".into(), r.chaincode_status().into());
-                    m.insert(
-                        "chaincode_message".into(),
-                        r.chaincode_message().map(str::to_owned).into(),
-                    );
-                    m.insert(
-                        "peers".into(),
-                        Value::Array(
-                            r.details
-                                .iter()
-                                .map(|d| json!({"address": d.address, "msp_id": d.msp_id, "message": d.message}))
-                                .collect(),
-                        ),
-                    );
-                    hint = hint.or_else(|| rpc_hint(r).map(str::to_owned));
-                }
-                E::Commit(c) => {
-                    m.insert("validation_code".into(), c.code_name().into());
-                    m.insert("transaction_id".into(), c.transaction_id.clone().into());
-                    m.insert("block".into(), c.block_number.into());
-                    hint = hint.or_else(|| commit_hint(c.code_name()).map(str::to_owned));
-                }
-                _ => {}
+        if let Some(e) = cause.downcast_ref::<medledger_sdk::Error>() {
+            if let medledger_sdk::Error::Refused {
+                status,
+                message,
+                transaction_id,
+                ..
+            } = e
+            {
+                m.insert("chaincode_status".into(), (*status).into());
+                m.insert("chaincode_message".into(), message.clone().into());
+                m.insert("transaction_id".into(), transaction_id.clone().into());
+                hint = hint.or_else(|| Some(refusal_hint(*status, message)));
+            } else if let Some(f) = medical_source(e) {
+                fabric_json(f, &mut m, &mut hint);
             }
+            break;
+        }
+        if let Some(e) = cause.downcast_ref::<fabric_sdk::Error>() {
+            fabric_json(e, &mut m, &mut hint);
             break;
         }
     }
     m.insert("hint".into(), hint.into());
     json!({ "error": Value::Object(m) })
+}
+
+fn fabric_json(
+    e: &fabric_sdk::Error,
+    m: &mut serde_json::Map<String, serde_json::Value>,
+    hint: &mut Option<String>,
+) {
+    use fabric_sdk::Error as E;
+    use serde_json::{Value, json};
+    match e {
+        E::Evaluate(r)
+        | E::Endorse(r)
+        | E::Submit(r)
+        | E::CommitStatus(r)
+        | E::ChaincodeEvents(r)
+        | E::BlockEvents(r) => {
+            m.insert("grpc_code".into(), format!("{:?}", r.code).into());
+            if !r.transaction_id.is_empty() {
+                m.insert("transaction_id".into(), r.transaction_id.clone().into());
+            }
+            m.insert("chaincode_status".into(), r.chaincode_status().into());
+            m.insert(
+                "chaincode_message".into(),
+                r.chaincode_message().map(str::to_owned).into(),
+            );
+            m.insert(
+                "peers".into(),
+                Value::Array(
+                    r.details
+                        .iter()
+                        .map(|d| json!({"address": d.address, "msp_id": d.msp_id, "message": d.message}))
+                        .collect(),
+                ),
+            );
+            if hint.is_none() {
+                *hint = rpc_hint(r).map(str::to_owned);
+            }
+        }
+        E::Commit(c) => {
+            m.insert("validation_code".into(), c.code_name().into());
+            m.insert("transaction_id".into(), c.transaction_id.clone().into());
+            m.insert("block".into(), c.block_number.into());
+            if hint.is_none() {
+                *hint = commit_hint(c.code_name()).map(str::to_owned);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn rpc_hint(r: &RpcError) -> Option<&'static str> {

@@ -18,24 +18,6 @@ fn medledger_in(home: &std::path::Path, args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-fn demo_prints_a_txid_and_json_for_scripts() {
-    let out = medledger(&["demo", "--output", "json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
-    let txid = v["txid"].as_str().unwrap();
-    assert_eq!(txid.len(), 64);
-    assert!(txid.chars().all(|c| c.is_ascii_hexdigit()));
-    assert_eq!(
-        v["endorsers"],
-        serde_json::json!(["SeoulMedicalCenterMSP", "MyongjiHospitalMSP"])
-    );
-}
-
-#[test]
 fn crypto_then_identity_show_and_refusal_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("crypto");
@@ -194,7 +176,8 @@ fn help_is_a_map_of_every_command_with_exit_codes() {
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for group in [
-        "Ledger operations",
+        "Medical ledger",
+        "Any chaincode",
         "Network operations",
         "Setup",
         "Exit codes:",
@@ -203,6 +186,14 @@ fn help_is_a_map_of_every_command_with_exit_codes() {
     }
     let listed = help.into_owned();
     let names = [
+        "patient",
+        "consent",
+        "record",
+        "rx",
+        "claim",
+        "cert",
+        "history",
+        "audit",
         "chaincode",
         "events",
         "devnet",
@@ -241,6 +232,34 @@ fn help_is_a_map_of_every_command_with_exit_codes() {
         vec!["man"],
         vec!["policy", "encode"],
         vec!["network", "crypto"],
+        vec!["demo"],
+        vec!["patient", "register"],
+        vec!["patient", "get"],
+        vec!["patient", "erase"],
+        vec!["consent", "grant"],
+        vec!["consent", "revoke"],
+        vec!["consent", "list"],
+        vec!["consent", "check"],
+        vec!["record", "add"],
+        vec!["record", "get"],
+        vec!["record", "access"],
+        vec!["rx", "issue"],
+        vec!["rx", "get"],
+        vec!["rx", "dispense"],
+        vec!["rx", "deliver"],
+        vec!["rx", "cancel"],
+        vec!["rx", "list"],
+        vec!["claim", "submit"],
+        vec!["claim", "adjudicate"],
+        vec!["claim", "pay"],
+        vec!["claim", "get"],
+        vec!["claim", "list"],
+        vec!["cert", "issue"],
+        vec!["cert", "verify"],
+        vec!["cert", "revoke"],
+        vec!["cert", "get"],
+        vec!["history"],
+        vec!["audit"],
     ] {
         let mut args = sub.clone();
         args.push("--help");

@@ -1,179 +1,192 @@
-//! `medledger demo`: the main job. At the foundation stage it runs everything that does not need
-//! a running network: crypto material for the consortium, a doctor's signed proposal with PHI in
-//! the transient map, the peer-side checks, two hospitals' endorsements, the endorsement policy,
-//! and the signed transaction envelope.
+//! `medledger demo`: the whole medical story on a fresh embedded network, as the README's first
+//! command. Starts the devnet with the medical chaincode served in this process
+//! (`medledger_sdk::devnet::MedicalDevnet`) in a temporary directory (or `--dir`), plays
+//! [`story`] with the consortium's identities, prints every step (who, what, txid, block,
+//! time) and a summary, and stops — or with `--keep` writes a profile per user and serves
+//! until Ctrl-C.
+//!
+//! The network is the default consortium's topology with one change: blocks are cut after
+//! [`BATCH_TIMEOUT`] instead of 2 s, so the story's one-transaction blocks do not wait.
+
+mod record;
+mod story;
 
 use crate::cli::{DemoArgs, OutputFormat};
-use crate::output::{Report, step};
-use anyhow::{Context, anyhow, bail};
-use fabric_sdk::identity::{Identity, Msp, SigningIdentity};
-use fabric_sdk::policy::{VerifiedSigner, dsl, eval};
-use fabric_sdk::protos::Message;
-use fabric_sdk::protos::protos::{ChaincodeId, Response};
-use fabric_sdk::protos::rwset::TxReadWriteSet;
-use fabric_sdk::tx::{
-    Endorser, ParsedProposal, ParsedTransaction, ProposalBuilder, ResponseSet, UnsignedTransaction,
-};
-use medledger_network::cryptogen::{self, CryptoSummary};
-use medledger_network::topology::{Role, Topology};
+use crate::commands::devnet::{PeerState, STATE_FILE, State, termination};
+use crate::context::Context;
+use crate::exit::{Exit, Failure};
+use crate::home::write_json;
+use crate::output::{Report, Table, step};
+use crate::profile::write_devnet_profiles;
+use anyhow::Context as _;
+use medledger_network::devnet::network::TOPOLOGY_FILE;
+use medledger_sdk::devnet::MedicalDevnet;
+use record::Recorder;
+use std::path::PathBuf;
 use std::time::Instant;
 
-const CHANNEL: &str = "medledger";
-const CHAINCODE: &str = "medledger";
-const HOME: &str = "SeoulMedicalCenterMSP";
-const PARTNER: &str = "MyongjiHospitalMSP";
-const POLICY: &str =
-    "OutOf(2, 'SeoulMedicalCenterMSP.peer', 'MyongjiHospitalMSP.peer', 'NHISMSP.peer')";
+/// The demo network's batch timeout (the default consortium cuts blocks after 2 s).
+pub const BATCH_TIMEOUT: &str = "100ms";
 
-pub fn run(args: &DemoArgs, format: OutputFormat) -> anyhow::Result<()> {
+/// `medledger demo`.
+pub fn run(ctx: &Context, args: &DemoArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let temp;
-    let dir = match &args.dir {
-        Some(d) => d.clone(),
+    let dir: PathBuf = match &args.dir {
+        Some(d) => {
+            if d.join(TOPOLOGY_FILE).exists() {
+                return Err(Failure::new(
+                    Exit::Failure,
+                    format!("{} already holds a devnet", d.display()),
+                )
+                .hint("the story needs a fresh ledger: pass another --dir, or delete it with `medledger devnet reset --dir DIR`")
+                .into());
+            }
+            if d.is_absolute() {
+                d.clone()
+            } else {
+                std::env::current_dir()
+                    .context("cannot read the current directory")?
+                    .join(d)
+            }
+        }
         None => {
-            temp = tempfile::tempdir().context("cannot create a temporary directory")?;
-            temp.path().join("crypto")
+            temp = tempfile::Builder::new()
+                .prefix("medledger-demo-")
+                .tempdir()
+                .context("cannot create a temporary directory")?;
+            if args.keep {
+                temp.keep()
+            } else {
+                temp.path().to_owned()
+            }
         }
     };
-
-    step(
-        format,
-        "generating the consortium's crypto material (cryptogen)",
-    );
-    let summary = cryptogen::generate(&Topology::medical_default(), &dir)
-        .with_context(|| format!("cannot generate crypto material into {}", dir.display()))?;
-
-    let doctor_files = summary
-        .person(HOME, Role::Doctor)
-        .ok_or_else(|| anyhow!("the default topology has no doctor at {HOME}"))?;
-    let doctor = SigningIdentity::from_msp_dir(&doctor_files.msp_dir, HOME)?;
-    let cert = doctor.identity.certificate();
-    let license = cert.attribute_value("license_no")?.unwrap_or_default();
-    step(
-        format,
-        &format!(
-            "signing as {} (role doctor, licence {license})",
-            doctor_files.name
-        ),
-    );
-
-    // Public arguments carry only pseudonyms and ids; the prescription itself (PHI) travels in
-    // the transient map and never reaches the transaction.
-    let prescription = br#"{"medications":[{"code":"645102450","name":"amoxicillin 500mg","dose":"1 cap","frequency":"TID","days":5,"route":"PO"}]}"#;
-    let unsigned = ProposalBuilder::new(CHANNEL, CHAINCODE, doctor.serialized().to_vec())
-        .function("IssuePrescription")
-        .args(["RX-SMC-0001", "P-SMC-000001"])
-        .transient("prescription", &prescription[..])
-        .build()?;
-    let signed = unsigned.sign(doctor.signer.as_ref())?;
-    step(format, &format!("proposal {} signed", unsigned.txid()));
-
-    // What a peer checks before simulating.
-    let parsed = ParsedProposal::parse(&signed).context("the proposal is malformed")?;
-    let creator = Identity::from_serialized(parsed.creator())?;
-    let home_msp = org_msp(&summary, HOME)?;
-    let validated = home_msp
-        .verify_signature(&creator, &signed.proposal_bytes, &signed.signature)
-        .context("the peer would reject the proposal's creator or signature")?;
-    step(
-        format,
-        "peer checks passed: txid, creator certificate, signature (low-S)",
-    );
-
-    // Endorsement by two hospitals' peers.
-    let mut responses = Vec::new();
-    let result = br#"{"id":"RX-SMC-0001","status":"issued"}"#;
-    let rwset = TxReadWriteSet {
-        data_model: 0,
-        ns_rwset: vec![],
-    }
-    .encode_to_vec();
-    for msp_id in [HOME, PARTNER] {
-        let peer = summary
-            .peer(msp_id)
-            .ok_or_else(|| anyhow!("no peer for {msp_id}"))?;
-        let peer = SigningIdentity::from_msp_dir(&peer.msp_dir, msp_id)?;
-        let endorser = Endorser {
-            identity: peer.serialized().to_vec().into(),
-            signer: peer.signer.clone(),
+    let format = ctx.output;
+    ctx.block_on(async move {
+        let signal = termination();
+        let mut topology = MedicalDevnet::topology();
+        topology.block_cutting.batch_timeout = BATCH_TIMEOUT.into();
+        let spin = ctx.spinner(format!("starting the network in {}", dir.display()));
+        let net = MedicalDevnet::start_with(&dir, topology)
+            .await
+            .with_context(|| format!("cannot start the demo network in {}", dir.display()))?;
+        drop(spin);
+        let network_ms = started.elapsed().as_millis();
+        if format == OutputFormat::Table {
+            println!(
+                "MedLedger demo: 4 organisations (Seoul Medical Center, Myongji Hospital, NHIS, \
+                 Pharmacy), channel {}, chaincode medledger (served in this process on {})",
+                net.channel(),
+                net.chaincode_address()
+            );
+            println!("network up in {network_ms} ms ({})\n", dir.display());
+        }
+        let mut recorder = Recorder::new(format);
+        let played = story::play(&net, &mut recorder).await;
+        if let Err(e) = played {
+            let _ = net.shutdown().await;
+            return Err(e.context(format!(
+                "the demo stopped at step {}",
+                recorder.steps().len() + 1
+            )));
+        }
+        let total_ms = started.elapsed().as_millis();
+        let summary = recorder.summary(network_ms, total_ms);
+        let profiles = if args.keep {
+            match keep(ctx, &net, &dir) {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = net.shutdown().await;
+                    return Err(e);
+                }
+            }
+        } else {
+            Vec::new()
         };
-        responses.push(endorser.endorse(
-            &parsed.proposal_hash(),
-            ChaincodeId {
-                name: CHAINCODE.into(),
-                version: "1.0".into(),
-                path: String::new(),
-            },
-            Response {
-                status: 200,
-                message: String::new(),
-                payload: result.to_vec().into(),
-            },
-            rwset.clone().into(),
-            None,
-        )?);
-    }
-    let set = ResponseSet::check(&responses)?;
-    let mut endorsers: Vec<VerifiedSigner> = Vec::new();
-    for e in &set.endorsements {
-        let id = Identity::from_serialized(&e.endorser)?;
-        let msp = org_msp(&summary, id.msp_id())?;
-        let message = fabric_sdk::tx::response::endorsement_message(&set.prp, &e.endorser);
-        let v = msp.verify_signature(&id, &message, &e.signature)?;
-        endorsers.push(v.to_verified_signer());
-    }
-    let policy = dsl::parse(POLICY)?;
-    let evaluation = eval::evaluate(&policy, &endorsers)?;
-    evaluation
-        .require_satisfied()
-        .context("the endorsements do not satisfy the endorsement policy")?;
-    step(
-        format,
-        &format!("endorsed by {HOME} and {PARTNER}; policy {POLICY} satisfied"),
-    );
-
-    // The transaction the client submits.
-    let tx = UnsignedTransaction::assemble(&parsed, &set.prp, &set.endorsements)?;
-    let envelope = tx.sign(doctor.signer.as_ref())?;
-    let committed = ParsedTransaction::parse(&envelope)?;
-    committed.check_proposal_hash()?;
-    home_msp.verify_signature(&creator, &envelope.payload, &envelope.signature)?;
-    if !committed.proposal_payload.transient_map.is_empty() {
-        bail!("the transaction carries transient data: PHI would be on the ledger");
-    }
-    step(
-        format,
-        "transaction envelope signed and verified; no PHI in it",
-    );
-
-    let mut report =
-        Report::new("MedLedger demo (foundation: identities, proposal, endorsement, transaction)");
-    report.row("txid", unsigned.txid());
-    report.row("channel", CHANNEL);
-    report.row("chaincode", CHAINCODE);
-    report.row("function", "IssuePrescription");
-    report.row(
-        "creator",
-        format!("{} ({})", cert.subject(), validated.msp_id()),
-    );
-    report.row("creator_id", cert.id_string());
-    report.row("endorsers", serde_json::json!([HOME, PARTNER]));
-    report.row("policy", POLICY);
-    report.row("proposal_bytes", signed.proposal_bytes.len());
-    report.row("envelope_bytes", envelope.payload.len());
-    report.row("identities_generated", summary.identities.len());
-    report.row("crypto_dir", dir.display().to_string());
-    report.row("elapsed_ms", started.elapsed().as_millis() as u64);
-    report.print(format)?;
-    if format == OutputFormat::Table {
-        println!("txid: {}", unsigned.txid());
-    }
-    Ok(())
+        match format {
+            OutputFormat::Json => {
+                let mut doc = serde_json::json!({
+                    "data_dir": dir.display().to_string(),
+                    "steps": recorder.steps(),
+                    "summary": summary,
+                });
+                if args.keep {
+                    doc["profiles"] = serde_json::Value::Array(
+                        profiles
+                            .iter()
+                            .map(|(n, msp, user, role)| serde_json::json!({"profile": n, "msp_id": msp, "user": user, "role": role}))
+                            .collect(),
+                    );
+                }
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+            }
+            OutputFormat::Table => {
+                println!();
+                let mut r = Report::new("Summary");
+                for (k, v) in summary.as_object().into_iter().flatten() {
+                    r.row(k.clone(), v.clone());
+                }
+                r.print(format)?;
+                if args.keep {
+                    println!();
+                    let mut t = Table::new(&["profile", "msp_id", "user", "role"]);
+                    for (n, msp, user, role) in &profiles {
+                        t.row(vec![n.clone().into(), msp.clone().into(), user.clone().into(), role.clone().into()]);
+                    }
+                    t.print(format)?;
+                    println!(
+                        "\nThe network keeps running in {} (Ctrl-C stops it). Try:\n  \
+                         medledger --profile seoulmedical-doctor1 record get REC-LAB-1\n  \
+                         medledger --profile seoulmedical-auditor1 history prescription RX-1\n  \
+                         medledger --profile nhis-claimsofficer1 claim get CLM-1\n  \
+                         medledger events watch --start-block 0",
+                        dir.display()
+                    );
+                }
+            }
+        }
+        if args.keep {
+            signal.await;
+            step(format, "stopping");
+        }
+        let stopped = net.shutdown().await;
+        if args.keep {
+            let _ = std::fs::remove_file(dir.join(STATE_FILE));
+        }
+        stopped.context("the demo network did not stop cleanly")?;
+        Ok(())
+    })
 }
 
-fn org_msp(summary: &CryptoSummary, msp_id: &str) -> anyhow::Result<Msp> {
-    let org = summary
-        .org(msp_id)
-        .ok_or_else(|| anyhow!("no organization {msp_id} in the crypto material"))?;
-    Msp::from_dir(&org.msp_dir, msp_id).with_context(|| format!("cannot load the MSP of {msp_id}"))
+/// `--keep`: a profile per user (made current: `seoulmedical-doctor1`), the data directory as
+/// the current devnet, and the state file (`devnet status` and `devnet down` see it).
+fn keep(
+    ctx: &Context,
+    net: &MedicalDevnet,
+    dir: &std::path::Path,
+) -> anyhow::Result<Vec<(String, String, String, String)>> {
+    let profiles = write_devnet_profiles(&ctx.home, dir)?;
+    ctx.home
+        .update_config(|c| c.devnet_dir = Some(dir.to_owned()))?;
+    let devnet = net.devnet();
+    let state = State {
+        pid: std::process::id(),
+        started_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        channel: devnet.channel().id().to_owned(),
+        peers: devnet
+            .peers()
+            .iter()
+            .map(|p| PeerState {
+                name: p.name.clone(),
+                msp_id: p.msp_id.clone(),
+                address: p.address.to_string(),
+            })
+            .collect(),
+    };
+    write_json(&dir.join(STATE_FILE), &state)?;
+    Ok(profiles)
 }

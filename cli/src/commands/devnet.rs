@@ -14,6 +14,7 @@ use anyhow::Context as _;
 use medledger_network::devnet::Devnet;
 use medledger_network::devnet::network::TOPOLOGY_FILE;
 use medledger_network::topology::Topology;
+use medledger_sdk::devnet::MedicalDevnet;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -36,6 +37,59 @@ pub struct PeerState {
     pub name: String,
     pub msp_id: String,
     pub address: String,
+}
+
+/// A running devnet: with the medical chaincode served in this process when the topology
+/// deploys a `medledger` chaincode, else the devnet alone (its chaincodes are dialled or
+/// started as the topology says).
+pub enum Running {
+    Medical(MedicalDevnet),
+    Plain(Devnet),
+}
+
+impl Running {
+    /// Starts (or resumes) the devnet of `topology` in `dir`.
+    pub async fn start(dir: &Path, topology: Topology) -> anyhow::Result<Running> {
+        let medical = topology
+            .chaincodes
+            .iter()
+            .any(|c| c.name == medledger_sdk::CHAINCODE_NAME);
+        let started = if medical {
+            MedicalDevnet::start_with(dir, topology)
+                .await
+                .map(Running::Medical)
+                .map_err(anyhow::Error::from)
+        } else {
+            Devnet::start(dir, topology)
+                .await
+                .map(Running::Plain)
+                .map_err(anyhow::Error::from)
+        };
+        started.with_context(|| format!("cannot start the devnet in {}", dir.display()))
+    }
+
+    pub fn devnet(&self) -> &Devnet {
+        match self {
+            Running::Medical(m) => m.devnet(),
+            Running::Plain(d) => d,
+        }
+    }
+
+    /// Where the in-process medical chaincode server listens, if any.
+    pub fn medical_chaincode(&self) -> Option<&str> {
+        match self {
+            Running::Medical(m) => Some(m.chaincode_address()),
+            Running::Plain(_) => None,
+        }
+    }
+
+    /// Stops the devnet (and the chaincode server).
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        match self {
+            Running::Medical(m) => m.shutdown().await.map_err(anyhow::Error::from),
+            Running::Plain(d) => d.shutdown().await.map_err(anyhow::Error::from),
+        }
+    }
 }
 
 /// The topology to run: `--topology`, else the one saved in the data directory, else the
@@ -94,7 +148,9 @@ fn alive(pid: u32) -> bool {
             }
         }
         if let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) {
-            return String::from_utf8_lossy(&cmd).contains("devnet");
+            // `devnet up` or `demo --keep`.
+            let cmd = String::from_utf8_lossy(&cmd);
+            return cmd.contains("devnet") || cmd.contains("demo");
         }
         true
     }
@@ -154,10 +210,9 @@ pub fn up(ctx: &Context, args: &DevnetUpArgs) -> anyhow::Result<()> {
     ctx.block_on(async move {
         let signal = termination();
         let spinner = Spinner::start(format, format!("starting the devnet in {}", dir.display()));
-        let devnet = Devnet::start(&dir, topology)
-            .await
-            .with_context(|| format!("cannot start the devnet in {}", dir.display()))?;
+        let running = Running::start(&dir, topology).await?;
         drop(spinner);
+        let devnet = running.devnet();
         let state = State {
             pid: std::process::id(),
             started_at: now(),
@@ -182,11 +237,11 @@ pub fn up(ctx: &Context, args: &DevnetUpArgs) -> anyhow::Result<()> {
             Ok(p) => p,
             Err(e) => {
                 // Stop cleanly rather than leave the ledger mid-batch.
-                let _ = devnet.shutdown().await;
+                let _ = running.shutdown().await;
                 return Err(e);
             }
         };
-        let mut r = report(&devnet);
+        let mut r = report(&running);
         for (name, msp, user, role) in &profiles {
             r.row(format!("profile {name}"), format!("{user} ({msp}, {role})"));
         }
@@ -194,7 +249,7 @@ pub fn up(ctx: &Context, args: &DevnetUpArgs) -> anyhow::Result<()> {
         step(format, "serving; press Ctrl-C (or send SIGTERM) to stop");
         signal.await;
         step(format, "stopping");
-        let stopped = devnet.shutdown().await;
+        let stopped = running.shutdown().await;
         remove_state_if_ours(&dir);
         stopped.context("the devnet did not stop cleanly")?;
         step(format, "stopped");
@@ -486,7 +541,8 @@ pub fn reset(ctx: &Context, args: &DevnetResetArgs) -> anyhow::Result<()> {
     r.print(ctx.output)
 }
 
-fn report(devnet: &Devnet) -> Report {
+fn report(running: &Running) -> Report {
+    let devnet = running.devnet();
     let title = if devnet.resumed() {
         format!("Devnet resumed in {}", devnet.data_dir().display())
     } else {
@@ -521,6 +577,9 @@ fn report(devnet: &Devnet) -> Report {
             .iter()
             .find(|c| &c.name == name)
             .map(|c| match (&c.address, &c.command) {
+                (Some(a), _) if running.medical_chaincode() == Some(a.as_str()) => {
+                    format!("served in this process on {a}")
+                }
                 (Some(a), _) => format!("dials {a}"),
                 (None, Some(cmd)) => format!("starts {}", cmd.join(" ")),
                 _ => String::new(),
@@ -539,7 +598,7 @@ fn report(devnet: &Devnet) -> Report {
 
 /// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called (not when
 /// first polled), so a signal that arrives while the devnet starts is not lost.
-fn termination() -> impl std::future::Future<Output = ()> {
+pub fn termination() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

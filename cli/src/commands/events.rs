@@ -1,10 +1,9 @@
 //! `medledger events watch`: chaincode events as they commit, with a checkpoint file.
 //!
 //! Each event is turned into output by an [`EventDecoder`], chosen per chaincode by
-//! [`decoder_for`]. Today every chaincode gets [`RawDecoder`] (the payload as UTF-8 or base64);
-//! the typed medical events plug in by returning their decoder for the `medledger` chaincode
-//! (decode the payload into the event type, return its fields as JSON — never PHI, which events
-//! do not carry).
+//! [`decoder_for`]: the `medledger` chaincode gets [`MedicalDecoder`] (typed medical events:
+//! id, patient, status, organisation — never PHI, which events do not carry), every other
+//! chaincode [`RawDecoder`] (the payload as UTF-8 or base64).
 
 use crate::cli::{EventsWatchArgs, OutputFormat};
 use crate::context::Context;
@@ -31,9 +30,34 @@ impl EventDecoder for RawDecoder {
     }
 }
 
-/// The decoder for a chaincode's events.
-pub fn decoder_for(_chaincode: &str) -> Box<dyn EventDecoder> {
-    Box::new(RawDecoder)
+/// The medical chaincode's events, typed (`medledger_sdk::MedicalEvent`): the asset's id, its
+/// patient, its status and the other organisation. An event that is not one of the contract's
+/// prints raw, with the reason.
+pub struct MedicalDecoder;
+
+impl EventDecoder for MedicalDecoder {
+    fn decode(&self, event: &ChaincodeEvent) -> serde_json::Map<String, serde_json::Value> {
+        match medledger_sdk::LedgerEvent::decode(event) {
+            Ok(e) => match serde_json::to_value(e.event.payload()) {
+                Ok(serde_json::Value::Object(m)) => m,
+                _ => RawDecoder.decode(event),
+            },
+            Err(err) => {
+                let mut m = RawDecoder.decode(event);
+                m.insert("decode_error".into(), err.to_string().into());
+                m
+            }
+        }
+    }
+}
+
+/// The decoder for a chaincode's events: typed for the medical chaincode, raw otherwise.
+pub fn decoder_for(chaincode: &str) -> Box<dyn EventDecoder> {
+    if chaincode == medledger_sdk::CHAINCODE_NAME {
+        Box::new(MedicalDecoder)
+    } else {
+        Box::new(RawDecoder)
+    }
 }
 
 fn print(format: OutputFormat, event: &ChaincodeEvent, decoder: &dyn EventDecoder) {
