@@ -180,7 +180,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// The devnet's data directory (must not hold a devnet yet; default: a temporary
-    /// directory, removed afterwards unless --keep).
+    /// directory, removed when the demo ends).
     #[arg(long)]
     pub dir: Option<PathBuf>,
     /// After the story, keep the network running (until Ctrl-C) and write a profile per user

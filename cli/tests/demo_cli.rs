@@ -102,3 +102,82 @@ fn the_demo_prints_every_step_and_a_summary() {
     }
     assert_eq!(stdout.matches(" tx ").count(), 15, "{stdout}");
 }
+
+/// `--keep`: the network stays up with a profile per user; the medical commands work on it;
+/// SIGTERM stops it cleanly and removes the temporary directory.
+#[cfg(unix)]
+#[test]
+fn the_demo_keeps_the_network_for_exploration() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_medledger"))
+        .args(["demo", "--keep"])
+        .env("MEDLEDGER_HOME", home.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut printed = Vec::new();
+    let dir = loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| panic!("no 'keeps running' line:\n{}", printed.join("\n")));
+        if let Some(rest) = line.strip_prefix("The network keeps running in ") {
+            break std::path::PathBuf::from(rest.split(" (").next().unwrap());
+        }
+        printed.push(line);
+    };
+    assert!(
+        printed.iter().any(|l| l.contains("seoulmedical-doctor1")),
+        "{printed:?}"
+    );
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_medledger"))
+            .args(args)
+            .env("MEDLEDGER_HOME", home.path())
+            .env_remove("MEDLEDGER_PROFILE")
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "--profile",
+        "seoulmedical-auditor1",
+        "history",
+        "rx",
+        "RX-1",
+        "--output",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let history: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(history["items"].as_array().unwrap().len(), 3, "{history}");
+    let status = run(&["devnet", "status", "--output", "json"]);
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["running"], true, "{status}");
+    // SAFETY: signals the child this test started.
+    unsafe {
+        libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM);
+    }
+    let code = child.wait().unwrap();
+    assert!(code.success(), "{code:?}");
+    reader.join().unwrap();
+    assert!(!dir.exists(), "{} should be removed", dir.display());
+}

@@ -153,6 +153,10 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> anyhow::Result<()> {
         let stopped = net.shutdown().await;
         if args.keep {
             let _ = std::fs::remove_file(dir.join(STATE_FILE));
+            if args.dir.is_none() {
+                // The temporary directory was kept for the exploration; it ends with it.
+                let _ = std::fs::remove_dir_all(&dir);
+            }
         }
         stopped.context("the demo network did not stop cleanly")?;
         Ok(())
