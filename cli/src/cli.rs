@@ -19,6 +19,9 @@ pub const ROOT_HELP: &str = "\
 {before-help}{about-with-newline}
 {usage-heading} {usage}
 
+Start here:
+  demo        Play the whole medical story on a fresh network (under 30 s)
+
 Medical ledger (through a profile's gateway; `--profile` picks who acts):
   patient     Patients: register (demographics private), get, erase
   consent     Consent: grant, revoke, list, check
@@ -36,7 +39,6 @@ Any chaincode:
 Network operations:
   devnet      Run the embedded devnet: up [--detach], down, status, reset
   network     Crypto material for the consortium
-  demo        Play the whole medical story on a fresh network (start here)
 
 Setup:
   profile     Profiles: an identity plus a gateway, channel and chaincode

@@ -503,6 +503,12 @@ fn the_medical_commands_against_a_devnet() {
         &["cert", "verify", "CERT-1", "--file", &doc, "--salt", &salt],
     );
     assert_eq!(ok["result"], "valid");
+    let hash = cert["result"]["document_hash"].as_str().unwrap().to_owned();
+    let ok = env.json(
+        "seoulmedical-patient1",
+        &["cert", "verify", "CERT-1", "--hash", &hash],
+    );
+    assert_eq!(ok["result"], "valid");
     let forged = env.file("forged.txt", "Diagnosis certificate No. 2".as_bytes());
     let (code, err) = env.fails(
         "nhis-claimsofficer1",
