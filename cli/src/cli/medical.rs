@@ -47,6 +47,14 @@ pub struct PatientArg {
     pub target: Target,
 }
 
+/// What a consent (or an access under it) is for.
+#[derive(Debug, Clone, Args)]
+pub struct PurposeArg {
+    /// treatment, insurance_claim or research.
+    #[arg(long)]
+    pub purpose: ConsentPurpose,
+}
+
 /// A creating command's optional id (derived from the transaction id when absent).
 #[derive(Debug, Clone, Args)]
 pub struct NewIdArg {
@@ -164,9 +172,8 @@ pub struct ConsentGrantArgs {
     /// The organisation (MSP id) the consent is given to.
     #[arg(long = "to", value_name = "MSP")]
     pub grantee: String,
-    /// treatment, insurance_claim or research.
-    #[arg(long)]
-    pub purpose: ConsentPurpose,
+    #[command(flatten)]
+    pub purpose: PurposeArg,
     /// A record category covered (repeatable): encounter, diagnosis, lab, imaging,
     /// medication, discharge, vaccination.
     #[arg(long = "scope", required = true, value_name = "CATEGORY")]
@@ -200,9 +207,8 @@ pub struct ConsentCheckArgs {
     /// The organisation (MSP id) that would read.
     #[arg(long, value_name = "MSP")]
     pub org: String,
-    /// treatment, insurance_claim or research.
-    #[arg(long)]
-    pub purpose: ConsentPurpose,
+    #[command(flatten)]
+    pub purpose: PurposeArg,
     /// The record category (default: any).
     #[arg(long)]
     pub category: Option<RecordCategory>,
@@ -264,9 +270,8 @@ pub struct RecordAddArgs {
 pub struct RecordAccessArgs {
     #[command(flatten)]
     pub record: IdArg,
-    /// treatment, insurance_claim or research.
-    #[arg(long)]
-    pub purpose: ConsentPurpose,
+    #[command(flatten)]
+    pub purpose: PurposeArg,
 }
 
 #[derive(Debug, Subcommand)]

@@ -49,7 +49,7 @@ pub fn grant(ctx: &Context, args: &ConsentGrantArgs) -> anyhow::Result<()> {
         consent_id: args.new_id.id.clone(),
         patient_id: args.patient.patient_id.clone(),
         grantee: args.grantee.clone(),
-        purpose: args.purpose,
+        purpose: args.purpose.purpose,
         scopes: args.scopes.clone(),
         period: period(args)?,
         document: form.map(|f| f.consent_document()),
@@ -108,7 +108,7 @@ pub fn check(ctx: &Context, args: &ConsentCheckArgs) -> anyhow::Result<()> {
             .check_consent(
                 &args.patient.patient_id,
                 &args.org,
-                args.purpose,
+                args.purpose.purpose,
                 args.category,
             )
             .await?;
@@ -117,7 +117,7 @@ pub fn check(ctx: &Context, args: &ConsentCheckArgs) -> anyhow::Result<()> {
             ctx,
             &format!(
                 "Consent of {} for {} ({}{what})",
-                args.patient.patient_id, args.org, args.purpose
+                args.patient.patient_id, args.org, args.purpose.purpose
             ),
             &check,
         )

@@ -60,7 +60,9 @@ pub fn access(ctx: &Context, args: &RecordAccessArgs) -> anyhow::Result<()> {
     ctx.block_on(async {
         let (_s, client) = connect(ctx, &args.record.target).await?;
         let spin = ctx.spinner("accessing the record (logged)");
-        let c = client.access_record(&args.record.id, args.purpose).await?;
+        let c = client
+            .access_record(&args.record.id, args.purpose.purpose)
+            .await?;
         drop(spin);
         print_committed(ctx, "Record accessed (logged)", &c, vec![])
     })
