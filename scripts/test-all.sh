@@ -30,6 +30,9 @@ trap 'rm -f "$log"' EXIT
 step "cargo test (every crate, every test, including tests/interop against the Node packages)"
 cargo test --workspace --locked 2>&1 | tee -a "$log"
 
+step "the demo (the README's first command; the dev build the tests above made, exit 0 required)"
+cargo run -p medledger-cli --locked -- demo
+
 step "cargo test, pure-Rust crypto build"
 cargo test -p fabric-sdk --no-default-features --features pure-rust --locked 2>&1 | tee -a "$log"
 
