@@ -175,6 +175,26 @@ fn the_medical_commands_against_a_devnet() {
         table.contains("Patient registered") && table.contains("transaction"),
         "{table}"
     );
+    // A malformed file is a usage error that names the place, never the private value.
+    let bad = env.file(
+        "bad.json",
+        br#"{"name":{"family":"Lee","given":[]},"birth_date":"1990-01-02","gender":"Secretish"}"#,
+    );
+    let (code, err) = env.fails(
+        "seoulmedical-clerk1",
+        &[
+            "patient",
+            "register",
+            "P-SMC-000003",
+            "--demographics-file",
+            &bad,
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("line 1 column") && !err.contains("Secretish"),
+        "{err}"
+    );
     // Bad input: the chaincode's 400 names the field; exit 5 (transaction failed).
     let (code, err) = env.fails(
         "seoulmedical-clerk1",

@@ -169,11 +169,26 @@ pub fn read_file(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
 /// Reads and parses a JSON file named on the command line; a bad one is a usage error.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
     let bytes = read_file(path, what)?;
-    // The file holds PHI: report where it is wrong, not its content.
+    // The file holds PHI: say where it is wrong and which field, never a value from it (serde's
+    // messages about wrong values quote them).
     serde_json::from_slice(&bytes).map_err(|e| {
+        let text = e.to_string();
+        let what_is_wrong =
+            if text.starts_with("missing field") || text.starts_with("unknown field") {
+                text.split(" at line").next().unwrap_or_default().to_owned()
+            } else if e.is_syntax() || e.is_eof() {
+                "it is not well-formed JSON".to_owned()
+            } else {
+                "a value has the wrong type or format".to_owned()
+            };
         Failure::new(
             Exit::Usage,
-            format!("the {what} {} is not valid: {e}", path.display()),
+            format!(
+                "the {what} {} is not valid at line {} column {}: {what_is_wrong}",
+                path.display(),
+                e.line(),
+                e.column()
+            ),
         )
         .hint(format!("see `--help` for the {what}'s JSON shape"))
         .into()
