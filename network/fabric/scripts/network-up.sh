@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Starts the ordering service and one peer per organisation natively (Fabric's release binaries),
+# creates the channel and joins every node to it. Safe to run again: running nodes and joined
+# channels are left as they are.
+#
+#   scripts/network-up.sh            (FABRIC_BIN=<release>/bin if the binaries are not on PATH)
+#
+# 1. Each orderer starts with nodes/<orderer>.env over the release's orderer.yaml: TLS, the
+#    channel participation API on its admin port, no system channel.
+# 2. Each peer starts with nodes/<peer>.env over the release's core.yaml: TLS, gossip to its
+#    own address (anchor peers are in the genesis block), the Gateway, the ccaas builder.
+# 3. configtxgen makes the channel's genesis block from configtx.yaml (profile $PROFILE).
+# 4. osnadmin channel join gives the block to every orderer; the raft leader is elected.
+# 5. peer channel join, as each organisation's admin, joins each peer.
+
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+fabric_setup
+mkdir -p "$KIT/data" "$KIT/logs" "$KIT/run"
+
+for i in "${!ORDERERS[@]}"; do
+  name="${ORDERERS[$i]}"
+  if is_running "$name"; then
+    log "$name is already running"
+  else
+    log "starting orderer $name on $HOST:${ORDERER_PORTS[$i]} (admin ${ORDERER_ADMIN_ADDRESSES[$i]})"
+    start_process "$name" "$KIT/nodes/$name.env" orderer
+  fi
+done
+for i in "${!ORDERERS[@]}"; do
+  wait_for_port "${ORDERERS[$i]}" "$HOST" "${ORDERER_PORTS[$i]}"
+  wait_for_port "${ORDERERS[$i]}" "$HOST" "${ORDERER_ADMIN_PORTS[$i]}"
+done
+
+for i in "${!PEERS[@]}"; do
+  name="${PEERS[$i]}"
+  if is_running "$name"; then
+    log "$name is already running"
+  else
+    log "starting peer $name (${PEER_MSPS[$i]}) on ${PEER_ADDRESSES[$i]}"
+    start_process "$name" "$KIT/nodes/$name.env" peer node start
+  fi
+done
+for i in "${!PEERS[@]}"; do
+  wait_for_port "${PEERS[$i]}" "$HOST" "${PEER_PORTS[$i]}"
+done
+
+block="$KIT/data/$CHANNEL.block"
+if [[ ! -f "$block" ]]; then
+  log "making the genesis block of $CHANNEL (configtxgen, profile $PROFILE)"
+  configtxgen -configPath "$KIT" -profile "$PROFILE" -channelID "$CHANNEL" -outputBlock "$block"
+fi
+
+orderer_active() {
+  osn "$1" channel list --channelID "$CHANNEL" | grep -Eq '"status": *"active"'
+}
+for i in "${!ORDERERS[@]}"; do
+  if osn "$i" channel list --channelID "$CHANNEL" | grep -q '"name"'; then
+    log "${ORDERERS[$i]} already has $CHANNEL"
+  else
+    log "joining ${ORDERERS[$i]} to $CHANNEL (osnadmin channel join)"
+    osn "$i" channel join --channelID "$CHANNEL" --config-block "$block"
+  fi
+done
+for i in "${!ORDERERS[@]}"; do
+  retry_until "${ORDERERS[$i]}: channel $CHANNEL active" orderer_active "$i"
+done
+
+for i in "${!PEERS[@]}"; do
+  msp="${PEER_MSPS[$i]}"
+  address="${PEER_ADDRESSES[$i]}"
+  if as_admin_at "$msp" "$address" peer channel getinfo -c "$CHANNEL" >/dev/null 2>&1; then
+    log "${PEERS[$i]} already joined $CHANNEL"
+  else
+    log "joining ${PEERS[$i]} to $CHANNEL (peer channel join as $msp admin)"
+    as_admin_at "$msp" "$address" peer channel join -b "$block"
+  fi
+  retry_until "${PEERS[$i]}: channel $CHANNEL" as_admin_at "$msp" "$address" peer channel getinfo -c "$CHANNEL"
+done
+
+log "network up: channel $CHANNEL on ${#ORDERERS[@]} orderer(s) and ${#PEERS[@]} peer(s); logs in $KIT/logs"
