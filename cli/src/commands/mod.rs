@@ -6,14 +6,14 @@ mod identity;
 mod network;
 mod policy;
 
-use crate::cli::{Cli, Command, DevnetCommand, IdentityCommand, NetworkCommand, PolicyCommand};
+use crate::cli::{Cli, Command, DevnetCommand, IdentityCommand, PolicyCommand};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let format = cli.global.output;
     match cli.command {
         Command::Demo(args) => demo::run(&args, format),
-        Command::Network(NetworkCommand::Crypto(args)) => network::crypto(&args, format),
+        Command::Network(command) => network::run(command, format),
         Command::Devnet(DevnetCommand::Up(args)) => devnet::up(&args, format),
         Command::Identity(IdentityCommand::Show(args)) => identity::show(&args, format),
         Command::Policy(PolicyCommand::Encode(args)) => policy::encode(&args, format),
