@@ -1,0 +1,205 @@
+//! The real-Fabric kit with the Gateway client.
+//!
+//! - Always: the kit's connection files load with `fabric_sdk::gateway::ConnectionProfile` and
+//!   name identities and TLS files that exist.
+//! - Live, when `FABRIC_BIN` points at Fabric's release binaries (peer, orderer, osnadmin,
+//!   configtxgen; with the release's `config/` and `builders/ccaas/` next to `bin/`): the kit's
+//!   scripts start the network on 127.0.0.1 (free ports), start the medledger chaincode server,
+//!   deploy it through the lifecycle, and the Gateway client submits `RegisterPatient` (PHI in
+//!   the transient map) and evaluates `GetPatient`. Without `FABRIC_BIN` the live test says it is
+//!   skipped and passes.
+
+use fabric_sdk::gateway::ConnectionProfile;
+use medledger_network::Topology;
+use medledger_network::fabric::{self, Kit, KitOptions};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TOOLS: [&str; 4] = ["peer", "orderer", "osnadmin", "configtxgen"];
+
+/// `FABRIC_BIN`, when it holds every tool the scripts need.
+fn fabric_bin() -> Result<PathBuf, String> {
+    let Some(dir) = std::env::var_os("FABRIC_BIN") else {
+        return Err("FABRIC_BIN is not set".into());
+    };
+    let dir = PathBuf::from(dir);
+    let missing: Vec<&str> = TOOLS
+        .iter()
+        .copied()
+        .filter(|t| !dir.join(t).is_file())
+        .collect();
+    if missing.is_empty() {
+        Ok(dir)
+    } else {
+        Err(format!(
+            "FABRIC_BIN={} lacks {}",
+            dir.display(),
+            missing.join(", ")
+        ))
+    }
+}
+
+/// `count` consecutive ports on 127.0.0.1 that are free now.
+fn free_port_range(count: u16) -> u16 {
+    let seed = std::process::id() as u16;
+    for attempt in 0..200u16 {
+        let base = 20_000 + (seed.wrapping_add(attempt.wrapping_mul(397)) % 40_000);
+        let free =
+            (base..base + count).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok());
+        if free {
+            return base;
+        }
+    }
+    panic!("no {count} consecutive free ports on 127.0.0.1");
+}
+
+fn generate(dir: &Path, options: &KitOptions) -> Kit {
+    fabric::generate_kit(&Topology::medical_default(), dir.join("kit"), options)
+        .expect("kit generated")
+}
+
+#[tokio::test]
+async fn connection_files_load_with_the_gateway_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let kit = generate(dir.path(), &KitOptions::default());
+    for org in &Topology::medical_default().orgs {
+        let path = kit.dir.join(format!("connections/{}.json", org.msp_id));
+        let profile = ConnectionProfile::load(&path).await.unwrap();
+        assert_eq!(profile.msp_id, org.msp_id);
+        assert_eq!(profile.channel, "medledger");
+        assert_eq!(profile.chaincodes, ["medledger"]);
+        let peer = kit.plan.peers_of(&org.msp_id).next().unwrap();
+        assert_eq!(profile.gateway_address, kit.plan.address(peer.port));
+        assert!(profile.tls && !profile.mutual_tls);
+        assert!(profile.tls_root_cert.as_ref().unwrap().is_file());
+        assert_eq!(profile.identities.len(), org.users.len());
+        for user in &org.users {
+            let name = format!("{}@{}", user.name, org.domain);
+            let id = profile.identity(&name).unwrap();
+            assert!(id.msp_dir.join("signcerts").is_dir());
+            profile.signing_identity(&name).await.unwrap();
+        }
+        profile.connection_builder(None).unwrap();
+    }
+}
+
+/// Stops the kit's network (and removes its data) when dropped, also after a failure.
+struct RunningKit {
+    dir: PathBuf,
+}
+
+impl Drop for RunningKit {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(self.dir.join("scripts/network-down.sh"))
+            .env("KIT_TIMEOUT", "20")
+            .status();
+    }
+}
+
+fn logs(dir: &Path) -> String {
+    let mut out = String::new();
+    if let Ok(entries) = std::fs::read_dir(dir.join("logs")) {
+        for e in entries.flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(25).collect();
+            out.push_str(&format!("--- {} (last lines)\n", e.path().display()));
+            for l in tail.into_iter().rev() {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn live_network_deploys_the_chaincode_and_serves_the_gateway_client() {
+    let bin = match fabric_bin() {
+        Ok(bin) => bin,
+        Err(why) => {
+            eprintln!(
+                "skipping the live real-Fabric kit test: {why}. Set FABRIC_BIN to the bin/ \
+                 directory of a Fabric v2.5 or v3.x release (peer, orderer, osnadmin, \
+                 configtxgen, with config/ and builders/ccaas/ next to it) to run it."
+            );
+            return;
+        }
+    };
+    let chaincode = medledger_e2e::cargo_binary("medledger-chaincode", "medledger-chaincode");
+    let dir = tempfile::tempdir().unwrap();
+    // 15 node ports and the chaincode server's.
+    let base = free_port_range(16);
+    let mut options = KitOptions {
+        port_base: base,
+        ..KitOptions::default()
+    };
+    options
+        .chaincode_addresses
+        .insert("medledger".into(), format!("127.0.0.1:{}", base + 15));
+    let kit = generate(dir.path(), &options);
+    let running = RunningKit {
+        dir: kit.dir.clone(),
+    };
+    let out = Command::new("bash")
+        .arg(kit.dir.join("scripts/up.sh"))
+        .env("FABRIC_BIN", &bin)
+        .env("MEDLEDGER_CHAINCODE", &chaincode)
+        .env("KIT_TIMEOUT", "120")
+        .output()
+        .expect("run up.sh");
+    assert!(
+        out.status.success(),
+        "up.sh failed:\n{}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        logs(&kit.dir)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let package_id = &kit.chaincode("medledger").unwrap().package_id;
+    assert!(text.contains(package_id.as_str()), "{text}");
+
+    let profile = ConnectionProfile::load(kit.dir.join("connections/SeoulMedicalCenterMSP.json"))
+        .await
+        .unwrap();
+    let gateway = profile
+        .connect("Clerk1@seoulmedical.example.com")
+        .await
+        .unwrap();
+    let contract = gateway.network(&profile.channel).contract("medledger");
+    let salt = hex::encode([7u8; 32]);
+    let demographics =
+        r#"{"name":{"family":"Kit","given":["Test"]},"birth_date":"1980-01-01","gender":"female"}"#;
+    let registered = contract
+        .new_proposal("RegisterPatient")
+        .arg("P-SMC-KIT-0001")
+        .transient("patient", demographics)
+        .transient("salt", &salt)
+        .endorsing_organizations(["SeoulMedicalCenterMSP", "MyongjiHospitalMSP"])
+        .submit()
+        .await;
+    let registered = match registered {
+        Ok(r) => r,
+        Err(e) => panic!("RegisterPatient: {e}\n{}", logs(&kit.dir)),
+    };
+    let v: serde_json::Value = serde_json::from_slice(&registered).unwrap();
+    assert_eq!(v["patient_id"], "P-SMC-KIT-0001", "{v}");
+    assert_eq!(v["home_org"], "SeoulMedicalCenterMSP", "{v}");
+    let view = contract
+        .evaluate("GetPatient", ["P-SMC-KIT-0001"])
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&view).unwrap();
+    assert_eq!(v["patient"]["patient_id"], "P-SMC-KIT-0001", "{v}");
+    // The demographics come from the home hospital's private collection on its peer.
+    assert_eq!(v["demographics"]["birth_date"], "1980-01-01", "{v}");
+    drop(running);
+    assert!(
+        !kit.dir.join("run").read_dir().unwrap().any(|e| e
+            .unwrap()
+            .path()
+            .extension()
+            .is_some_and(|x| x == "pid")),
+        "network-down.sh stopped everything"
+    );
+}
