@@ -141,6 +141,7 @@ async fn live_network_deploys_the_chaincode_and_serves_the_gateway_client() {
     let running = RunningKit {
         dir: kit.dir.clone(),
     };
+    let started = std::time::Instant::now();
     let out = Command::new("bash")
         .arg(kit.dir.join("scripts/up.sh"))
         .env("FABRIC_BIN", &bin)
@@ -155,6 +156,7 @@ async fn live_network_deploys_the_chaincode_and_serves_the_gateway_client() {
         String::from_utf8_lossy(&out.stderr),
         logs(&kit.dir)
     );
+    eprintln!("up.sh took {:.1?}", started.elapsed());
     let text = String::from_utf8_lossy(&out.stdout);
     let package_id = &kit.chaincode("medledger").unwrap().package_id;
     assert!(text.contains(package_id.as_str()), "{text}");
@@ -170,17 +172,34 @@ async fn live_network_deploys_the_chaincode_and_serves_the_gateway_client() {
     let salt = hex::encode([7u8; 32]);
     let demographics =
         r#"{"name":{"family":"Kit","given":["Test"]},"birth_date":"1980-01-01","gender":"female"}"#;
-    let registered = contract
-        .new_proposal("RegisterPatient")
-        .arg("P-SMC-KIT-0001")
-        .transient("patient", demographics)
-        .transient("salt", &salt)
-        .endorsing_organizations(["SeoulMedicalCenterMSP", "MyongjiHospitalMSP"])
-        .submit()
-        .await;
-    let registered = match registered {
-        Ok(r) => r,
-        Err(e) => panic!("RegisterPatient: {e}\n{}", logs(&kit.dir)),
+    // Right after the deployment, gossip may not yet have told this organisation's Gateway which
+    // peers of the other organisations have the chaincode: retry that one condition, with a
+    // deadline.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut retries = 0;
+    let registered = loop {
+        let attempt = contract
+            .new_proposal("RegisterPatient")
+            .arg("P-SMC-KIT-0001")
+            .transient("patient", demographics)
+            .transient("salt", &salt)
+            .endorsing_organizations(["SeoulMedicalCenterMSP", "MyongjiHospitalMSP"])
+            .submit()
+            .await;
+        match attempt {
+            Ok(r) => {
+                eprintln!("RegisterPatient committed after {retries} retries");
+                break r;
+            }
+            Err(e)
+                if e.to_string().contains("failed to find any endorsing peers")
+                    && std::time::Instant::now() < deadline =>
+            {
+                retries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("RegisterPatient: {e}\n{}", logs(&kit.dir)),
+        }
     };
     let v: serde_json::Value = serde_json::from_slice(&registered).unwrap();
     assert_eq!(v["patient_id"], "P-SMC-KIT-0001", "{v}");

@@ -7,6 +7,8 @@
 #                         (default: <release>/config, next to the binaries' bin/)
 #   FABRIC_CCAAS_BUILDER  the release's builders/ccaas (default: <release>/builders/ccaas)
 #   KIT_TIMEOUT           seconds to wait for each node or step (default 60)
+#   KIT_CLI_LOGGING_SPEC  FABRIC_LOGGING_SPEC of the peer CLI and osnadmin (default warning;
+#                         the nodes log with FABRIC_LOGGING_SPEC, Fabric's default info)
 
 set -euo pipefail
 
@@ -78,6 +80,15 @@ wait_for_port() {
   done
 }
 
+# http_get HOST PORT PATH: the response to a plain HTTP GET (bash's /dev/tcp; no curl needed).
+http_get() {
+  (
+    exec 3<>"/dev/tcp/$1/$2" || exit 1
+    printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$3" "$1" >&3
+    cat <&3
+  )
+}
+
 # retry_until WHAT COMMAND...: runs COMMAND until it succeeds or KIT_TIMEOUT passes.
 retry_until() {
   local what="$1"
@@ -120,6 +131,7 @@ as_admin() {
     source "$KIT/admins/$ORDERER_MSP.env"
     # shellcheck source=/dev/null
     source "$KIT/admins/$msp.env"
+    export FABRIC_LOGGING_SPEC="${KIT_CLI_LOGGING_SPEC:-warning}"
     "$@"
   )
 }
@@ -134,6 +146,7 @@ as_admin_at() {
     # shellcheck source=/dev/null
     source "$KIT/admins/$msp.env"
     export CORE_PEER_ADDRESS="$address"
+    export FABRIC_LOGGING_SPEC="${KIT_CLI_LOGGING_SPEC:-warning}"
     "$@"
   )
 }

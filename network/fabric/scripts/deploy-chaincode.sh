@@ -29,8 +29,9 @@ deploy() {
   [[ "$CC_INIT_REQUIRED" == true ]] && definition+=(--init-required)
   local i msp address
 
-  if as_admin "${ORGS[0]}" peer lifecycle chaincode querycommitted --channelID "$CHANNEL" --name "$CC_NAME" --output json 2>/dev/null |
-    grep -Eq "\"sequence\": *$CC_SEQUENCE,"; then
+  local committed
+  committed="$(as_admin "${ORGS[0]}" peer lifecycle chaincode querycommitted --channelID "$CHANNEL" --name "$CC_NAME" --output json 2>/dev/null || true)"
+  if grep -Eq "\"sequence\": *$CC_SEQUENCE," <<<"$committed"; then
     log "$CC_NAME sequence $CC_SEQUENCE is already committed on $CHANNEL"
     return 0
   fi
@@ -38,12 +39,12 @@ deploy() {
   for i in "${!PEERS[@]}"; do
     msp="${PEER_MSPS[$i]}"
     address="${PEER_ADDRESSES[$i]}"
-    if as_admin_at "$msp" "$address" peer lifecycle chaincode queryinstalled --output json | grep -q "\"$CC_PACKAGE_ID\""; then
+    if grep -q "\"$CC_PACKAGE_ID\"" <<<"$(as_admin_at "$msp" "$address" peer lifecycle chaincode queryinstalled --output json)"; then
       log "${PEERS[$i]} already has $CC_PACKAGE_ID"
     else
       log "installing $CC_LABEL on ${PEERS[$i]}"
       as_admin_at "$msp" "$address" peer lifecycle chaincode install "$package"
-      as_admin_at "$msp" "$address" peer lifecycle chaincode queryinstalled --output json | grep -q "\"$CC_PACKAGE_ID\"" ||
+      grep -q "\"$CC_PACKAGE_ID\"" <<<"$(as_admin_at "$msp" "$address" peer lifecycle chaincode queryinstalled --output json)" ||
         die "${PEERS[$i]} did not report package id $CC_PACKAGE_ID after install"
     fi
   done

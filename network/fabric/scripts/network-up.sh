@@ -12,6 +12,9 @@
 # 3. configtxgen makes the channel's genesis block from configtx.yaml (profile $PROFILE).
 # 4. osnadmin channel join gives the block to every orderer; the raft leader is elected.
 # 5. peer channel join, as each organisation's admin, joins each peer.
+# 6. Wait until every peer's gossip knows every other peer of the channel (the peers' metric
+#    gossip_membership_total_peers_known on their operations endpoint): from then on each
+#    organisation's Gateway can find the other organisations' peers for endorsement.
 
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 fabric_setup
@@ -51,10 +54,12 @@ if [[ ! -f "$block" ]]; then
 fi
 
 orderer_active() {
-  osn "$1" channel list --channelID "$CHANNEL" | grep -Eq '"status": *"active"'
+  local out
+  out="$(osn "$1" channel list --channelID "$CHANNEL")" || return 1
+  grep -Eq '"status": *"active"' <<<"$out"
 }
 for i in "${!ORDERERS[@]}"; do
-  if osn "$i" channel list --channelID "$CHANNEL" | grep -q '"name"'; then
+  if grep -q '"name"' <<<"$(osn "$i" channel list --channelID "$CHANNEL")"; then
     log "${ORDERERS[$i]} already has $CHANNEL"
   else
     log "joining ${ORDERERS[$i]} to $CHANNEL (osnadmin channel join)"
@@ -75,6 +80,15 @@ for i in "${!PEERS[@]}"; do
     as_admin_at "$msp" "$address" peer channel join -b "$block"
   fi
   retry_until "${PEERS[$i]}: channel $CHANNEL" as_admin_at "$msp" "$address" peer channel getinfo -c "$CHANNEL"
+done
+
+peer_knows_all() {
+  local metrics
+  metrics="$(http_get "$HOST" "${PEER_OPERATIONS_PORTS[$1]}" /metrics)" || return 1
+  grep -Eq "^gossip_membership_total_peers_known\{channel=\"$CHANNEL\"\} $((${#PEERS[@]} - 1))\$" <<<"$metrics"
+}
+for i in "${!PEERS[@]}"; do
+  retry_until "${PEERS[$i]}: gossip knows the ${#PEERS[@]} peers of $CHANNEL" peer_knows_all "$i"
 done
 
 log "network up: channel $CHANNEL on ${#ORDERERS[@]} orderer(s) and ${#PEERS[@]} peer(s); logs in $KIT/logs"

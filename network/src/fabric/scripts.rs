@@ -96,6 +96,10 @@ pub fn settings_sh(
         format!("PEER_MSPS={}", array(plan.peers.iter().map(|p| p.msp_id.clone()))),
         format!("PEER_PORTS={}", array(plan.peers.iter().map(|p| p.port.to_string()))),
         format!(
+            "PEER_OPERATIONS_PORTS={}",
+            array(plan.peers.iter().map(|p| p.operations_port.to_string()))
+        ),
+        format!(
             "PEER_ADDRESSES={}",
             array(plan.peers.iter().map(|p| plan.address(p.port)))
         ),
