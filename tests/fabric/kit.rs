@@ -39,9 +39,12 @@ fn fabric_bin() -> Result<PathBuf, String> {
     }
 }
 
-/// `count` consecutive ports on 127.0.0.1 that are free now.
+/// `count` consecutive ports on 127.0.0.1 that are free now (each call of this process starts
+/// its search elsewhere, so tests running at once do not pick the same range).
 fn free_port_range(count: u16) -> u16 {
-    let seed = std::process::id() as u16;
+    static CALLS: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let seed = (std::process::id() as u16).wrapping_add(call.wrapping_mul(10_007));
     for attempt in 0..200u16 {
         let base = 20_000 + (seed.wrapping_add(attempt.wrapping_mul(397)) % 40_000);
         let free =
@@ -113,19 +116,62 @@ fn logs(dir: &Path) -> String {
     out
 }
 
+/// Whether `FABRIC_BIN`'s peer is Fabric v3 (`peer version` says `v3.…`; a development build
+/// says `latest`: set `FABRIC_BIN_V3=1` for it).
+fn fabric_is_v3(bin: &Path) -> bool {
+    if std::env::var_os("FABRIC_BIN_V3").is_some_and(|v| v == "1") {
+        return true;
+    }
+    Command::new(bin.join("peer"))
+        .arg("version")
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim().starts_with("Version: v3") || l.trim().starts_with("Version: 3"))
+        })
+        .unwrap_or(false)
+}
+
 #[tokio::test]
 async fn live_network_deploys_the_chaincode_and_serves_the_gateway_client() {
+    match fabric_bin() {
+        Ok(bin) => live_run(&bin, Topology::medical_default()).await,
+        Err(why) => eprintln!(
+            "skipping the live real-Fabric kit test: {why}. Set FABRIC_BIN to the bin/ \
+             directory of a Fabric v2.5 or v3.x release (peer, orderer, osnadmin, \
+             configtxgen, with config/ and builders/ccaas/ next to it) to run it."
+        ),
+    }
+}
+
+/// The same with Ed25519 keys everywhere and the channel capability V3_0 (Fabric v3 only).
+#[tokio::test]
+async fn live_ed25519_network_on_fabric_v3() {
     let bin = match fabric_bin() {
         Ok(bin) => bin,
         Err(why) => {
-            eprintln!(
-                "skipping the live real-Fabric kit test: {why}. Set FABRIC_BIN to the bin/ \
-                 directory of a Fabric v2.5 or v3.x release (peer, orderer, osnadmin, \
-                 configtxgen, with config/ and builders/ccaas/ next to it) to run it."
-            );
+            eprintln!("skipping the live Ed25519 kit test: {why} (it needs Fabric v3 binaries)");
             return;
         }
     };
+    if !fabric_is_v3(&bin) {
+        eprintln!(
+            "skipping the live Ed25519 kit test: `peer version` in {} is not v3 (Ed25519 needs \
+             Fabric v3; set FABRIC_BIN_V3=1 for a v3 development build)",
+            bin.display()
+        );
+        return;
+    }
+    let mut topology = Topology::medical_default();
+    topology.key_algorithm = medledger_network::KeyType::Ed25519;
+    topology.channel.capabilities.channel = "V3_0".into();
+    live_run(&bin, topology).await;
+}
+
+/// Generates the kit of `topology` on free ports, runs `up.sh`, submits and evaluates with the
+/// Gateway client, stops the network.
+async fn live_run(bin: &Path, topology: Topology) {
     let chaincode = medledger_e2e::cargo_binary("medledger-chaincode", "medledger-chaincode");
     let dir = tempfile::tempdir().unwrap();
     // 15 node ports and the chaincode server's.
@@ -137,14 +183,15 @@ async fn live_network_deploys_the_chaincode_and_serves_the_gateway_client() {
     options
         .chaincode_addresses
         .insert("medledger".into(), format!("127.0.0.1:{}", base + 15));
-    let kit = generate(dir.path(), &options);
+    let kit =
+        fabric::generate_kit(&topology, dir.path().join("kit"), &options).expect("kit generated");
     let running = RunningKit {
         dir: kit.dir.clone(),
     };
     let started = std::time::Instant::now();
     let out = Command::new("bash")
         .arg(kit.dir.join("scripts/up.sh"))
-        .env("FABRIC_BIN", &bin)
+        .env("FABRIC_BIN", bin)
         .env("MEDLEDGER_CHAINCODE", &chaincode)
         .env("KIT_TIMEOUT", "120")
         .output()

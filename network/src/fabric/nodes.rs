@@ -9,8 +9,8 @@
 //! - `nodes/<orderer>.env`: listen address and port, local MSP, TLS (server and cluster),
 //!   channel participation on with no system channel, the admin endpoint with mutual TLS,
 //!   ledger and raft directories under `data/`, operations endpoint.
-//! - `nodes/<peer>.env`: id, listen/chaincode/operations addresses, gossip bootstrap and
-//!   external endpoint, local MSP, TLS, file system path under `data/`, the Gateway on, and
+//! - `nodes/<peer>.env`: id, listen/chaincode/operations addresses, gossip bootstrap, external
+//!   endpoint and a 5s reconnect interval (peers join one by one), local MSP, TLS, file system path under `data/`, the Gateway on, and
 //!   `chaincode.externalBuilders` = Fabric's `ccaas_builder` (the only builder; no Docker).
 //! - `admins/<MSP>.env`: `CORE_PEER_*` for the peer CLI as the organisation's admin against its
 //!   first peer; for the orderer organisation, the files `osnadmin` needs.
@@ -187,6 +187,9 @@ pub fn env_files(
             ),
             ("CORE_PEER_GOSSIP_BOOTSTRAP", Val::Lit(address.clone())),
             ("CORE_PEER_GOSSIP_EXTERNALENDPOINT", Val::Lit(address)),
+            // Peers join one after the other, so a first attempt to reach another
+            // organisation's anchor peer often fails; retry after 5s rather than 25s.
+            ("CORE_PEER_GOSSIP_RECONNECTINTERVAL", Val::Lit("5s".into())),
             ("CORE_PEER_LOCALMSPID", Val::Lit(p.msp_id.clone())),
             ("CORE_PEER_MSPCONFIGPATH", Val::Kit(rel(&node.msp_dir)?)),
             ("CORE_PEER_TLS_ENABLED", Val::Lit("true".into())),
