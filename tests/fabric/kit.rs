@@ -39,14 +39,15 @@ fn fabric_bin() -> Result<PathBuf, String> {
     }
 }
 
-/// `count` consecutive ports on 127.0.0.1 that are free now (each call of this process starts
-/// its search elsewhere, so tests running at once do not pick the same range).
+/// `count` consecutive ports on 127.0.0.1 that are free now, below Linux's ephemeral range
+/// (32768 and up), so the nodes' own outgoing connections cannot take one before the node
+/// listens on it. Each call of this process starts its search elsewhere.
 fn free_port_range(count: u16) -> u16 {
     static CALLS: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
     let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let seed = (std::process::id() as u16).wrapping_add(call.wrapping_mul(10_007));
     for attempt in 0..200u16 {
-        let base = 20_000 + (seed.wrapping_add(attempt.wrapping_mul(397)) % 40_000);
+        let base = 20_000 + (seed.wrapping_add(attempt.wrapping_mul(397)) % 12_000);
         let free =
             (base..base + count).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok());
         if free {
@@ -172,6 +173,10 @@ async fn live_ed25519_network_on_fabric_v3() {
 /// Generates the kit of `topology` on free ports, runs `up.sh`, submits and evaluates with the
 /// Gateway client, stops the network.
 async fn live_run(bin: &Path, topology: Topology) {
+    // One live network at a time: two five-node Fabric networks starting at once on a 2-core
+    // machine miss the scripts' readiness deadlines.
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ONE_AT_A_TIME.lock().await;
     let chaincode = medledger_e2e::cargo_binary("medledger-chaincode", "medledger-chaincode");
     let dir = tempfile::tempdir().unwrap();
     // 15 node ports and the chaincode server's.

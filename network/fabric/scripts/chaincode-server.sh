@@ -34,5 +34,5 @@ else
 fi
 host="${CC_LISTEN%:*}"
 [[ "$host" == 0.0.0.0 ]] && host=127.0.0.1
-wait_for_port "$name" "$host" "${CC_LISTEN##*:}"
+wait_for "$name" "listening on $CC_LISTEN" port_open "$host" "${CC_LISTEN##*:}"
 log "$name serves on $CC_LISTEN"

@@ -65,19 +65,30 @@ start_process() {
   echo $! >"$(pid_file "$name")"
 }
 
-# wait_for_port NAME HOST PORT: polls until HOST:PORT accepts connections, failing (with the
-# log's tail) if process NAME exits or KIT_TIMEOUT passes.
-wait_for_port() {
-  local name="$1" host="$2" port="$3"
+# wait_for NAME WHAT COMMAND...: polls COMMAND until it succeeds, failing (with the log's tail)
+# if process NAME exits or KIT_TIMEOUT passes.
+wait_for() {
+  local name="$1" what="$2"
+  shift 2
   local deadline=$((SECONDS + KIT_TIMEOUT))
-  while ! (: >"/dev/tcp/$host/$port") 2>/dev/null; do
+  until "$@" >/dev/null 2>&1; do
     if ! is_running "$name"; then
       tail -n 30 "$KIT/logs/$name.log" >&2 || true
       die "$name exited (log: $KIT/logs/$name.log)"
     fi
-    ((SECONDS < deadline)) || die "$name does not listen on $host:$port after ${KIT_TIMEOUT}s (log: $KIT/logs/$name.log)"
+    ((SECONDS < deadline)) || die "$name: $what not ready after ${KIT_TIMEOUT}s (log: $KIT/logs/$name.log)"
     sleep 0.2
   done
+}
+
+# port_open HOST PORT: whether HOST:PORT accepts TCP connections.
+port_open() { (: >"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# healthy HOST PORT: whether the operations endpoint at HOST:PORT answers /healthz with 200.
+healthy() {
+  local out
+  out="$(http_get "$1" "$2" /healthz)" || return 1
+  [[ "$out" == "HTTP/1."?" 200"* ]]
 }
 
 # http_get HOST PORT PATH: the response to a plain HTTP GET (bash's /dev/tcp; no curl needed).

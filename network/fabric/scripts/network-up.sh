@@ -6,9 +6,11 @@
 #   scripts/network-up.sh            (FABRIC_BIN=<release>/bin if the binaries are not on PATH)
 #
 # 1. Each orderer starts with nodes/<orderer>.env over the release's orderer.yaml: TLS, the
-#    channel participation API on its admin port, no system channel.
+#    channel participation API on its admin port, no system channel. Ready when its operations
+#    endpoint answers /healthz and osnadmin can list its channels.
 # 2. Each peer starts with nodes/<peer>.env over the release's core.yaml: TLS, gossip to its
 #    own address (anchor peers are in the genesis block), the Gateway, the ccaas builder.
+#    Ready when its gRPC port accepts connections and `peer channel list` works over TLS.
 # 3. configtxgen makes the channel's genesis block from configtx.yaml (profile $PROFILE).
 # 4. osnadmin channel join gives the block to every orderer; the raft leader is elected.
 # 5. peer channel join, as each organisation's admin, joins each peer.
@@ -30,8 +32,8 @@ for i in "${!ORDERERS[@]}"; do
   fi
 done
 for i in "${!ORDERERS[@]}"; do
-  wait_for_port "${ORDERERS[$i]}" "$HOST" "${ORDERER_PORTS[$i]}"
-  wait_for_port "${ORDERERS[$i]}" "$HOST" "${ORDERER_ADMIN_PORTS[$i]}"
+  wait_for "${ORDERERS[$i]}" "operations /healthz" healthy "$HOST" "${ORDERER_OPERATIONS_PORTS[$i]}"
+  wait_for "${ORDERERS[$i]}" "admin endpoint (osnadmin channel list)" osn "$i" channel list
 done
 
 for i in "${!PEERS[@]}"; do
@@ -44,7 +46,8 @@ for i in "${!PEERS[@]}"; do
   fi
 done
 for i in "${!PEERS[@]}"; do
-  wait_for_port "${PEERS[$i]}" "$HOST" "${PEER_PORTS[$i]}"
+  wait_for "${PEERS[$i]}" "listening on ${PEER_ADDRESSES[$i]}" port_open "$HOST" "${PEER_PORTS[$i]}"
+  wait_for "${PEERS[$i]}" "gRPC (peer channel list)" as_admin_at "${PEER_MSPS[$i]}" "${PEER_ADDRESSES[$i]}" peer channel list
 done
 
 block="$KIT/data/$CHANNEL.block"

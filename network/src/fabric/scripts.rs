@@ -89,6 +89,10 @@ pub fn settings_sh(
             array(plan.orderers.iter().map(|o| o.admin_port.to_string()))
         ),
         format!(
+            "ORDERER_OPERATIONS_PORTS={}",
+            array(plan.orderers.iter().map(|o| o.operations_port.to_string()))
+        ),
+        format!(
             "ORDERER_ADMIN_ADDRESSES={}",
             array(plan.orderers.iter().map(|o| plan.address(o.admin_port)))
         ),
