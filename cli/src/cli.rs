@@ -38,7 +38,7 @@ Any chaincode:
 
 Network operations:
   devnet      Run the embedded devnet: up [--detach], down, status, reset
-  network     Crypto material for the consortium
+  network     Real Fabric: crypto material, the CCaaS package, the deployment kit
 
 Setup:
   profile     Profiles: an identity plus a gateway, channel and chaincode
@@ -117,7 +117,7 @@ pub enum Command {
         medledger demo --output json\n  \
         medledger demo --keep            # leave the network running, with a profile per user")]
     Demo(DemoArgs),
-    /// Network operations: crypto material for the consortium.
+    /// Network operations: crypto material, CCaaS packages and the kit for a real Fabric network.
     #[command(subcommand)]
     Network(NetworkCommand),
     /// Run the embedded devnet: a Fabric-compatible network in one process.
@@ -199,6 +199,35 @@ pub enum NetworkCommand {
         medledger network crypto --topology network/topology/medical.toml --out ./crypto --overwrite"
     )]
     Crypto(CryptoArgs),
+    /// Make the chaincode-as-a-service package of each chaincode and print its package id.
+    ///
+    /// The package is what `peer lifecycle chaincode install` takes: metadata.json
+    /// ({"type":"ccaas","label":...}) and code.tar.gz holding connection.json (the address peers
+    /// dial, dial_timeout, tls_required, and with TLS the PEM certificates the topology names).
+    /// Writes <label>.tar.gz and <label>.package-id (label:sha256 of the file, the id the
+    /// chaincode server registers with, CHAINCODE_ID). The devnet makes the same package.
+    #[command(
+        after_help = "Examples:\n  medledger network package --out ./packages\n  \
+        medledger network package --chaincode medledger --address medledger-chaincode.fabric.svc.cluster.local:9999 --out ./packages\n  \
+        medledger network package --topology network/topology/medical.toml --out ./packages --overwrite --output json"
+    )]
+    Package(PackageArgs),
+    /// Generate the kit for a real Fabric network (Fabric's native binaries) from the topology.
+    ///
+    /// The kit directory gets: crypto/ (MSP and TLS material), configtx.yaml (organisations,
+    /// policies, anchor peers, etcdraft consenters, capabilities, profile MedLedgerChannel),
+    /// nodes/*.env (orderer.yaml / core.yaml overrides per node, including the ccaas external
+    /// builder), core-ccaas.yaml, chaincode/<name>/ (the CCaaS package and id, collections.json,
+    /// endorsement policy, Dockerfile, kubernetes.yaml), connections/<MSP>.json (for the SDK and
+    /// CLI) and scripts/ (network-up.sh, chaincode-server.sh, deploy-chaincode.sh, up.sh,
+    /// network-down.sh). See docs/real-fabric.md.
+    #[command(
+        after_help = "Examples:\n  medledger network config --out ./fabric-kit\n  \
+        FABRIC_BIN=~/fabric/bin MEDLEDGER_CHAINCODE=target/release/medledger-chaincode ./fabric-kit/scripts/up.sh\n  \
+        medledger network config --out ./fabric-kit --port-base 8050 --overwrite\n  \
+        medledger network config --topology network/topology/medical.toml --out ./kit --chaincode-address medledger=medledger-chaincode.fabric.svc.cluster.local:9999"
+    )]
+    Config(KitConfigArgs),
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +239,49 @@ pub struct CryptoArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Replace material already in the output directory.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// Topology file (TOML). Default: the medical consortium.
+    #[arg(long)]
+    pub topology: Option<PathBuf>,
+    /// Output directory for <label>.tar.gz and <label>.package-id.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Only this chaincode (default: every chaincode of the topology).
+    #[arg(long)]
+    pub chaincode: Option<String>,
+    /// The host:port peers dial, instead of the topology's `address` (needs --chaincode when the
+    /// topology has several chaincodes). Changes the package id.
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_host_port)]
+    pub address: Option<String>,
+    /// Replace package files already in the output directory.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KitConfigArgs {
+    /// Topology file (TOML). Default: the medical consortium.
+    #[arg(long)]
+    pub topology: Option<PathBuf>,
+    /// The kit directory (absent or empty; with --overwrite, a kit generated earlier).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Host the nodes listen on and are reached at.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// First port: orderers then peers take three consecutive ports each.
+    #[arg(long, default_value_t = 7050)]
+    pub port_base: u16,
+    /// Address peers dial for a chaincode, as NAME=HOST:PORT (or HOST:PORT when the topology has
+    /// one chaincode), instead of the topology's `address`. Repeatable. Changes the package id.
+    #[arg(long, value_name = "[NAME=]HOST:PORT", value_parser = parse_chaincode_address)]
+    pub chaincode_address: Vec<String>,
+    /// Replace a kit generated earlier in the output directory (stop its network first).
     #[arg(long)]
     pub overwrite: bool,
 }
@@ -533,4 +605,26 @@ pub struct ManArgs {
     /// Write one page per command into this directory (default: the root page to stdout).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// Checks a `HOST:PORT` argument (a name or IP address, a port from 1 to 65535).
+fn parse_host_port(text: &str) -> Result<String, String> {
+    let valid = text.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty()
+            && !host.contains(char::is_whitespace)
+            && port.parse::<u16>().is_ok_and(|p| p > 0)
+    });
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} is not host:port (e.g. medledger-chaincode:9999)"
+        ))
+    }
+}
+
+/// Checks a `[NAME=]HOST:PORT` argument.
+fn parse_chaincode_address(text: &str) -> Result<String, String> {
+    let address = text.split_once('=').map_or(text, |(_, address)| address);
+    parse_host_port(address).map(|_| text.to_owned())
 }

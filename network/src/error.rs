@@ -110,6 +110,10 @@ pub enum Error {
     /// The genesis block could not be built from the topology and crypto material.
     #[error("genesis block: {0}")]
     Genesis(String),
+    /// The real-Fabric kit cannot be made (a missing or unusable input, a topology it cannot
+    /// express).
+    #[error("Fabric kit: {0}")]
+    Kit(String),
     /// The ordering service refused an envelope; `status` is the `common.Status` a Broadcast
     /// response carries (BAD_REQUEST, REQUEST_ENTITY_TOO_LARGE, SERVICE_UNAVAILABLE, ...).
     #[error("broadcast rejected ({status:?}): {reason}")]

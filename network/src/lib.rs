@@ -5,11 +5,14 @@
 //! - [`cryptogen`]: crypto-material generation in Fabric's `cryptogen` layout
 //!   ([`generate`], [`generate_with`]).
 //! - [`devnet`]: the embedded Fabric-compatible network (ledger store, ordering, block delivery).
+//! - [`fabric`]: the kit for a real Fabric network (configtx.yaml, node settings, CCaaS
+//!   packages, scripts for Fabric's native binaries) from the same topology.
 //! - [`Error`]: the crate's single error type.
 
 pub mod cryptogen;
 pub mod devnet;
 mod error;
+pub mod fabric;
 pub mod topology;
 
 pub use cryptogen::{

@@ -86,12 +86,12 @@ pub enum ExampleBuild {
     Package(&'static str),
 }
 
-/// Builds examples with the cargo that runs this test (`$CARGO`), in the same target directory,
-/// and returns their executables in the order asked. `release` adds `--release`. Panics with
-/// cargo's output when the build fails.
-pub fn cargo_examples(selection: ExampleBuild, examples: &[&str], release: bool) -> Vec<PathBuf> {
+/// The cargo that runs this test (`$CARGO`), in the workspace root, without the variables cargo
+/// set for this test process.
+fn cargo_command() -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
     let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace_root());
     // What cargo set for this test process describes this package; passed on, it would mark
     // build scripts that watch such variables (ring's watches CARGO_MANIFEST_DIR) as dirty, and
     // both builds would redo each other's work.
@@ -114,6 +114,14 @@ pub fn cargo_examples(selection: ExampleBuild, examples: &[&str], release: bool)
             cmd.env_remove(name.as_ref());
         }
     }
+    cmd
+}
+
+/// Builds examples with the cargo that runs this test (`$CARGO`), in the same target directory,
+/// and returns their executables in the order asked. `release` adds `--release`. Panics with
+/// cargo's output when the build fails.
+pub fn cargo_examples(selection: ExampleBuild, examples: &[&str], release: bool) -> Vec<PathBuf> {
+    let mut cmd = cargo_command();
     cmd.arg("build")
         .arg("--message-format=json-render-diagnostics")
         .current_dir(workspace_root());
@@ -165,6 +173,38 @@ pub fn cargo_examples(selection: ExampleBuild, examples: &[&str], release: bool)
         .zip(examples)
         .map(|(exe, name)| exe.unwrap_or_else(|| panic!("cargo built no executable for {name}")))
         .collect()
+}
+
+/// Builds binary `bin` of `package` (debug) with the cargo that runs this test, in the same
+/// target directory, and returns its executable. Panics with cargo's output when the build fails.
+pub fn cargo_binary(package: &str, bin: &str) -> PathBuf {
+    let mut cmd = cargo_command();
+    cmd.args([
+        "build",
+        "--message-format=json-render-diagnostics",
+        "-p",
+        package,
+        "--bin",
+        bin,
+    ]);
+    if let Some(dir) = target_dir() {
+        cmd.arg("--target-dir").arg(dir);
+    }
+    let out = cmd
+        .stderr(Stdio::piped())
+        .output()
+        .expect("cannot run cargo");
+    assert!(
+        out.status.success(),
+        "cargo build of {package} --bin {bin} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == bin)
+        .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| panic!("cargo built no executable for {bin}"))
 }
 
 /// A free port on 127.0.0.1 (bound, then released for a child process to take).

@@ -14,8 +14,8 @@ mod reference;
 
 use crate::cli::{
     CertCommand, ChaincodeCommand, ClaimCommand, Cli, Command, ConsentCommand, DevnetCommand,
-    EventsCommand, IdentityCommand, NetworkCommand, PatientCommand, PolicyCommand, ProfileCommand,
-    RecordCommand, RxCommand,
+    EventsCommand, IdentityCommand, PatientCommand, PolicyCommand, ProfileCommand, RecordCommand,
+    RxCommand,
 };
 use crate::context::Context;
 use medical::{audit, certificates, claims, consents, patients, prescriptions, records};
@@ -26,7 +26,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Context::new(&cli.global)?;
     match cli.command {
         Command::Demo(args) => demo::run(&ctx, &args),
-        Command::Network(NetworkCommand::Crypto(args)) => network::crypto(&args, format),
+        Command::Network(command) => network::run(command, format),
         Command::Devnet(DevnetCommand::Up(args)) => devnet::up(&ctx, &args),
         Command::Devnet(DevnetCommand::Down(args)) => devnet::down(&ctx, &args),
         Command::Devnet(DevnetCommand::Status(args)) => devnet::status(&ctx, &args),

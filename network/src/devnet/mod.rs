@@ -35,12 +35,14 @@ pub mod identities;
 pub mod ledger;
 pub mod network;
 pub mod orderer;
-pub mod package;
 pub mod policies;
 pub mod state;
 pub mod store;
 pub mod tls;
 pub mod validator;
+
+/// CCaaS packages (made by the devnet and by the real-Fabric kit alike).
+pub use crate::fabric::package;
 
 pub use acl::{
     AccessControl, ChannelPolicy, MspAccessControl, Requester, SignedData, check_broadcast,

@@ -20,7 +20,6 @@ use super::channel::ChannelContext;
 use super::endorser::{EndorserService, TransientStore, peer_node};
 use super::gateway::{GatewayService, OrderingEndpoint};
 use super::genesis::{GenesisOptions, config_from_block, genesis_block};
-use super::package::ccaas_package;
 use super::validator::Validator;
 use super::{
     AccessControl, BatchConfig, DeliverConfig, DeliverService, Ledger, MspAccessControl, Pipeline,
@@ -28,6 +27,7 @@ use super::{
 };
 use crate::cryptogen::{self, CryptoSummary, IdentityKind};
 use crate::error::{Error, Result};
+use crate::fabric::package::chaincode_package;
 use crate::topology::Topology;
 use fabric_sdk::identity::SigningIdentity;
 use serde::Serialize;
@@ -128,23 +128,22 @@ pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2
 /// The topology file kept in the data directory.
 pub const TOPOLOGY_FILE: &str = "topology.toml";
 
+/// Package id and package bytes (absent for a given `package_id`) per chaincode name.
+pub type PackageIds = BTreeMap<String, (String, Option<Vec<u8>>)>;
+
 /// The package ids of the topology's chaincodes (given, or of the CCaaS package the devnet
-/// makes), with the packages made.
-pub fn package_ids(topology: &Topology) -> BTreeMap<String, (String, Option<Vec<u8>>)> {
+/// makes, the same the real-Fabric kit makes), with the packages made.
+pub fn package_ids(topology: &Topology) -> Result<PackageIds> {
     let mut out = BTreeMap::new();
     for cc in &topology.chaincodes {
         if let Some(id) = &cc.package_id {
             out.insert(cc.name.clone(), (id.clone(), None));
             continue;
         }
-        let address = cc
-            .address
-            .clone()
-            .unwrap_or_else(|| format!("chaincode-{}:9999", cc.name));
-        let p = ccaas_package(&cc.package_label(), &address, cc.tls.required);
+        let p = chaincode_package(cc, None)?;
         out.insert(cc.name.clone(), (p.package_id, Some(p.bytes)));
     }
-    out
+    Ok(out)
 }
 
 fn write_file(path: &Path, data: &[u8]) -> Result<()> {
@@ -511,7 +510,7 @@ fn prepare(data_dir: &Path, topology: &Topology) -> Result<Prepared> {
         .iter()
         .map(|c| (c.name.as_str(), c.package_label()))
         .collect();
-    for (name, (id, bytes)) in package_ids(topology) {
+    for (name, (id, bytes)) in package_ids(topology)? {
         if let (Some(bytes), Some(label)) = (bytes, labels.get(name.as_str())) {
             write_file(
                 &data_dir.join("packages").join(format!("{label}.tar.gz")),
