@@ -4,13 +4,13 @@
 //! [`Signer::sign_digest`] (Fabric's hash whatever the curve); the token's raw `r || s` is
 //! converted to DER and normalised to low-S, which Fabric requires.
 //!
-//! PKCS#11 calls block. [`Signer`] is synchronous (the official clients' signer functions are
-//! too), and one signature on a local token takes tens of microseconds, but a network HSM can take
-//! milliseconds: when called on a multi-threaded tokio runtime, [`Pkcs11Signer`] signs inside
-//! [`tokio::task::block_in_place`] so the runtime moves its other tasks to another worker while
+//! PKCS#11 calls block. [`Signer`] is synchronous (like the Go client's `identity.Sign`), and
+//! a local software token answers quickly, but a network HSM can take milliseconds: when called
+//! on a multi-threaded tokio runtime, [`Pkcs11Signer`] signs inside
+//! `tokio::task::block_in_place` so the runtime moves its other tasks to another worker while
 //! the token works. Opening the signer (load, log in, find the key) blocks too: call
 //! [`Pkcs11Signer::open`] before starting the runtime or inside `spawn_blocking`, or use
-//! [`Pkcs11Signer::open_async`].
+//! `Pkcs11Signer::open_async` (with the `gateway` feature).
 
 use super::{EcdsaSignature, KeyAlgorithm, PublicKey, Signer};
 use crate::identity::{Certificate, Identity, SigningIdentity};
