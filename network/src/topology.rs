@@ -38,6 +38,8 @@
 
 mod devnet;
 mod medical;
+
+pub use medical::MEDLEDGER_COLLECTIONS;
 mod validate;
 
 pub use devnet::{
@@ -430,11 +432,48 @@ impl Topology {
         Self::parse(text, "topology")
     }
 
-    /// Reads, parses and validates a topology file.
+    /// Reads, parses and validates a topology file. Files it names are read relative to the
+    /// file's directory: every chaincode's `collections_file` is read now and its JSON kept in
+    /// `collections` (so a topology saved elsewhere, e.g. in a devnet's data directory, stays
+    /// complete).
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::parse(&text, &path.display().to_string())
+        let base = path.parent().unwrap_or_else(|| Path::new(""));
+        Self::parse_in(&text, &path.display().to_string(), base)
+    }
+
+    /// Parses and validates topology text whose relative file names are taken from `base_dir`
+    /// (as [`Topology::from_file`] does with the file's directory).
+    pub fn from_toml_str_in(text: &str, base_dir: impl AsRef<Path>) -> Result<Self> {
+        Self::parse_in(text, "topology", base_dir.as_ref())
+    }
+
+    fn parse_in(text: &str, origin: &str, base_dir: &Path) -> Result<Self> {
+        let mut topology = Self::parse(text, origin)?;
+        topology.inline_collection_files(base_dir)?;
+        topology.validate_as(origin)?;
+        Ok(topology)
+    }
+
+    /// Reads every chaincode's `collections_file` (a relative path is taken from `base_dir`)
+    /// into its `collections`.
+    pub fn inline_collection_files(&mut self, base_dir: &Path) -> Result<()> {
+        for cc in &mut self.chaincodes {
+            if cc.collections.is_some() {
+                continue;
+            }
+            if let Some(file) = cc.collections_file.take() {
+                let path = if file.is_relative() {
+                    base_dir.join(&file)
+                } else {
+                    file
+                };
+                let json = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+                cc.collections = Some(json);
+            }
+        }
+        Ok(())
     }
 
     fn parse(text: &str, origin: &str) -> Result<Self> {

@@ -1,7 +1,7 @@
 //! The default consortium's `medledger` chaincode entry agrees with the medical contract's
 //! network configuration (`chaincode/medledger/config/`): the same endorsement policy, and
-//! collections that name only organisations of the channel, so the entry can point at them
-//! (`collections_file = "chaincode/medledger/config/collections.json"`).
+//! collections that name only organisations of the channel; the entry carries them (compiled in
+//! from `chaincode/medledger/config/collections.json`; `medical.toml` names the same file).
 
 use medledger_network::Topology;
 
@@ -27,6 +27,17 @@ fn endorsement_policy_is_the_contracts() {
 }
 
 #[test]
+fn the_default_entry_carries_the_contracts_collections() {
+    let t = Topology::medical_default();
+    let cc = &t.chaincodes[medledger_entry(&t)];
+    assert_eq!(cc.collections.as_deref(), Some(COLLECTIONS));
+    assert_eq!(
+        medledger_network::topology::MEDLEDGER_COLLECTIONS,
+        COLLECTIONS
+    );
+}
+
+#[test]
 fn collections_fit_the_default_channel() -> medledger_network::Result<()> {
     let mut t = Topology::medical_default();
     let i = medledger_entry(&t);
@@ -39,6 +50,7 @@ fn collections_fit_the_default_channel() -> medledger_network::Result<()> {
 
     // The file form, as the devnet and the real-Fabric kit would use it.
     let mut t = Topology::medical_default();
+    t.chaincodes[i].collections = None;
     t.chaincodes[i].collections_file = Some(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../chaincode/medledger/config/collections.json"),

@@ -26,10 +26,55 @@ fn edited(from: &str, to: &str) -> String {
 
 #[test]
 fn shipped_file_is_the_default() {
-    let parsed = Topology::from_toml_str(MEDICAL_TOML).unwrap();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/topology");
+    let parsed = Topology::from_toml_str_in(MEDICAL_TOML, dir).unwrap();
     assert_eq!(parsed, Topology::medical_default());
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/topology/medical.toml");
     assert_eq!(Topology::from_file(path).unwrap(), parsed);
+}
+
+#[test]
+fn collections_file_is_read_relative_to_the_topology_file() {
+    // The shipped file names the contract's collections relative to its own directory; read
+    // from anywhere, the topology holds their JSON (and saved elsewhere stays complete).
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/topology/medical.toml");
+    let t = Topology::from_file(path).unwrap();
+    let cc = t.chaincodes.iter().find(|c| c.name == "medledger").unwrap();
+    assert_eq!(cc.collections_file, None);
+    let package = cc.collection_package().unwrap().expect("collections");
+    assert_eq!(package.config.len(), 5);
+
+    let saved = tempfile::tempdir().unwrap();
+    let copy = saved.path().join("topology.toml");
+    std::fs::write(&copy, t.to_toml_string().unwrap()).unwrap();
+    assert_eq!(Topology::from_file(&copy).unwrap(), t);
+
+    // A missing file names the path it looked for.
+    let moved = saved.path().join("moved.toml");
+    std::fs::write(&moved, MEDICAL_TOML).unwrap();
+    let err = Topology::from_file(&moved).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            &*saved
+                .path()
+                .join("../../chaincode/medledger/config/collections.json")
+                .to_string_lossy()
+        ),
+        "{err}"
+    );
+    // Parsed from text alone, the file name is kept for the caller to resolve.
+    let text_only = Topology::from_toml_str(MEDICAL_TOML).unwrap();
+    let cc = text_only
+        .chaincodes
+        .iter()
+        .find(|c| c.name == "medledger")
+        .unwrap();
+    assert_eq!(
+        cc.collections_file.as_deref(),
+        Some(std::path::Path::new(
+            "../../chaincode/medledger/config/collections.json"
+        ))
+    );
 }
 
 #[test]
@@ -285,10 +330,10 @@ fn channel_chaincode_and_devnet_sections() {
     assert!(t2.chaincodes.is_empty());
     assert_eq!(t2.block_cutting, t.block_cutting);
     assert_eq!(t2.devnet, t.devnet);
-    // Collections inline, checked with Fabric's JSON rules.
+    // Collections inline instead of the file, checked with Fabric's JSON rules.
     let text = edited(
-        "address = \"127.0.0.1:9999\"",
-        "address = \"127.0.0.1:9999\"\ncollections = '[{\"name\":\"rx\",\"policy\":\"OR(\\u0027SeoulMedicalCenterMSP.member\\u0027,\\u0027PharmacyMSP.member\\u0027)\",\"blockToLive\":100}]'",
+        "collections_file = \"../../chaincode/medledger/config/collections.json\"",
+        "collections = '[{\"name\":\"rx\",\"policy\":\"OR(\\u0027SeoulMedicalCenterMSP.member\\u0027,\\u0027PharmacyMSP.member\\u0027)\",\"blockToLive\":100}]'",
     );
     let t3 = Topology::from_toml_str(&text).unwrap();
     assert!(
@@ -400,8 +445,8 @@ fn devnet_section_errors_name_their_key() {
             "not an organisation of the channel",
         ),
         (
-            "address = \"127.0.0.1:9999\"",
-            "address = \"127.0.0.1:9999\"\ncollections = '[{\"name\":\"c\"}]'",
+            "collections_file = \"../../chaincode/medledger/config/collections.json\"",
+            "collections = '[{\"name\":\"c\"}]'",
             "chaincodes[0].collections",
             "policy",
         ),

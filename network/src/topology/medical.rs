@@ -5,12 +5,19 @@ use super::{
     Node, OrdererOrg, OrgKind, PeerOrg, Role, Topology, User,
 };
 
+/// The medical contract's private data collections (Fabric's collections JSON), compiled in
+/// from `chaincode/medledger/config/collections.json` — the one copy, generated from the
+/// contract's consortium directory.
+pub const MEDLEDGER_COLLECTIONS: &str =
+    include_str!("../../../chaincode/medledger/config/collections.json");
+
 impl Topology {
     /// The default consortium: two hospitals (Seoul Medical Center, Myongji Hospital), the national
     /// insurer (NHIS), a pharmacy organisation and the orderer organisation. Each peer
     /// organisation has `peer0` and an `Admin`; together their users cover every medical role.
     /// The channel `medledger` carries the `medledger` chaincode (CCaaS at 127.0.0.1:9999,
-    /// endorsed by two of the hospitals and NHIS).
+    /// endorsed by two of the hospitals and NHIS, with the contract's collections
+    /// [`MEDLEDGER_COLLECTIONS`]).
     pub fn medical_default() -> Self {
         let peer_org =
             |name: &str, msp_id: &str, domain: &str, kind: OrgKind, users: Vec<User>| PeerOrg {
@@ -102,7 +109,9 @@ impl Topology {
                     "OutOf(2, 'SeoulMedicalCenterMSP.peer', 'MyongjiHospitalMSP.peer', 'NHISMSP.peer')"
                         .to_owned(),
                 ),
-                collections: None,
+                // The contract's collections, from its one source of truth (the TOML file
+                // points at the same file with `collections_file`).
+                collections: Some(MEDLEDGER_COLLECTIONS.to_owned()),
                 collections_file: None,
                 init_required: false,
             }],

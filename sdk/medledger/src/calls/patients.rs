@@ -1,0 +1,73 @@
+//! Patients: `RegisterPatient`, `GetPatient`, `ErasePatient`.
+
+use medledger_model::{ErasureReceipt, Patient, PatientDemographics, PatientView, commit_json};
+
+use crate::call::{Call, CallKind};
+use crate::client::{Committed, MedLedgerClient};
+use crate::documents::new_salt;
+use crate::error::{Error, Result};
+
+/// `RegisterPatient(patient_id)`, transient `patient` (the demographics, canonical JSON) and
+/// `salt` (drawn here). The answer's `demographics_hash` is checked against the hash computed
+/// here.
+pub fn register_patient(
+    patient_id: &str,
+    demographics: &PatientDemographics,
+) -> Result<Call<Patient>> {
+    const F: &str = "RegisterPatient";
+    let salt = new_salt()?;
+    let hash = commit_json(&salt, demographics).map_err(|e| Error::Encode {
+        function: F,
+        field: "patient",
+        reason: e.to_string(),
+    })?;
+    Ok(Call::new(F, CallKind::Submit)
+        .arg(patient_id)
+        .transient_json("patient", demographics)?
+        .salt(&salt)
+        .own_phi()
+        .expect_hash("demographics_hash", hash, |p: &Patient| {
+            Some(&p.demographics_hash)
+        }))
+}
+
+/// `GetPatient(patient_id)`.
+pub fn get_patient(patient_id: &str) -> Call<PatientView> {
+    Call::new("GetPatient", CallKind::Evaluate).arg(patient_id)
+}
+
+/// `ErasePatient(patient_id)`.
+pub fn erase_patient(patient_id: &str) -> Call<ErasureReceipt> {
+    Call::new("ErasePatient", CallKind::Submit).arg(patient_id)
+}
+
+impl MedLedgerClient {
+    /// `RegisterPatient`: registers `patient_id` (a pseudonym, never a resident registration
+    /// number) with this client's hospital as home org. The demographics travel in the
+    /// transient map into the hospital's PHI collection; public state gets their salted hash.
+    ///
+    /// Rule: a clerk or doctor of a hospital. Event `PatientRegistered`. Refusals: 400 (a
+    /// demographics field, `patient.name.family`…), 403, 409 (already registered).
+    pub async fn register_patient(
+        &self,
+        patient_id: &str,
+        demographics: &PatientDemographics,
+    ) -> Result<Committed<Patient>> {
+        self.submit(register_patient(patient_id, demographics)?)
+            .await
+    }
+
+    /// `GetPatient`: the public record; with the demographics for the patient and the home
+    /// hospital's doctors, nurses and clerks.
+    pub async fn get_patient(&self, patient_id: &str) -> Result<PatientView> {
+        self.evaluate(get_patient(patient_id)).await
+    }
+
+    /// `ErasePatient`: purges the patient's private data from every collection the home
+    /// hospital writes and marks the patient erased; returns the erasure receipt.
+    ///
+    /// Rule: a clerk of the home hospital, patient active. Event `PatientErased`.
+    pub async fn erase_patient(&self, patient_id: &str) -> Result<Committed<ErasureReceipt>> {
+        self.submit(erase_patient(patient_id)).await
+    }
+}
