@@ -17,6 +17,21 @@ step "installing the official Fabric Node packages for tests/interop (npm ci)"
 npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/interop/chaincode-node --no-audit --no-fund --loglevel=error
 
+step "SoftHSM2 for the PKCS#11 signer tests (skipped by those tests when absent)"
+if command -v softhsm2-util >/dev/null; then
+    echo "SoftHSM2 present"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    if apt-get install -y -qq softhsm2 >/dev/null 2>&1 \
+        || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq softhsm2 >/dev/null 2>&1; }; then
+        echo "installed softhsm2"
+    else
+        echo "warning: could not install softhsm2; the PKCS#11 tests will skip" >&2
+    fi
+else
+    echo "SoftHSM2 not installed and not root: the PKCS#11 tests will skip (apt-get install softhsm2)"
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -20,7 +20,7 @@
 //! # command = ["target/release/medledger-chaincode"]   # ... or a binary the devnet starts
 //! tls = { required = true, root_cert = "ccaas/ca.crt" }
 //! endorsement_policy = "OutOf(2, 'SeoulMedicalCenterMSP.peer', 'MyongjiHospitalMSP.peer')"
-//! collections_file = "collections.json"    # or collections = '[{"name": ...}]' (Fabric's JSON)
+//! collections_file = "collections.json"    # relative to this file; or collections = '[{"name": ...}]' (Fabric's JSON)
 //! init_required = false
 //!
 //! [block_cutting]
@@ -187,7 +187,9 @@ pub struct ChaincodeDef {
     /// Private data collections, as Fabric's collections JSON text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collections: Option<String>,
-    /// A file holding Fabric's collections JSON (relative to the working directory).
+    /// A file holding Fabric's collections JSON. [`Topology::from_file`](super::Topology::from_file)
+    /// reads it relative to the topology file's directory into `collections`; otherwise a
+    /// relative path is taken from the working directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collections_file: Option<PathBuf>,
     /// Whether `Init` must be invoked first (`--init-required`).

@@ -16,8 +16,8 @@
 //!
 //! The topology is the default consortium (`Topology::medical_default()`: four organisations,
 //! TLS, the `medledger` chaincode under `OutOf(2, SMC, MJH, NHIS)` with the collections of
-//! `chaincode/medledger/config/collections.json`); only the chaincode's address and package
-//! id are replaced by those of the in-process server. A data directory that already holds a
+//! `chaincode/medledger/config/collections.json`); only the chaincode's address, package id
+//! and TLS settings are replaced by those of the in-process server (plaintext on 127.0.0.1). A data directory that already holds a
 //! devnet is resumed.
 
 use std::path::{Path, PathBuf};

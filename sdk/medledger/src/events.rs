@@ -194,8 +194,9 @@ impl MedicalEventsBuilder {
     }
 }
 
-/// A stream of [`LedgerEvent`]s. An event that does not decode is an `Err` item
-/// ([`Error::Decode`]); the stream goes on after it.
+/// A stream of [`LedgerEvent`]s (also a `futures::Stream`; dropping it cancels the request).
+/// An event that does not decode is an `Err` item ([`Error::Decode`]); the stream goes on
+/// after it.
 #[derive(Debug)]
 pub struct MedicalEvents {
     inner: ChaincodeEvents,
@@ -204,11 +205,27 @@ pub struct MedicalEvents {
 impl MedicalEvents {
     /// The next event; `None` when the stream ended.
     pub async fn next(&mut self) -> Option<Result<LedgerEvent>> {
-        let item = self.inner.next().await?;
-        Some(match item {
-            Ok(raw) => LedgerEvent::decode(&raw),
-            Err(e) => Err(Error::from_fabric("events", e)),
-        })
+        self.inner.next().await.map(decode_item)
+    }
+}
+
+impl futures_util::Stream for MedicalEvents {
+    type Item = Result<LedgerEvent>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::pin::Pin::new(&mut self.inner)
+            .poll_next(cx)
+            .map(|item| item.map(decode_item))
+    }
+}
+
+fn decode_item(item: fabric_sdk::Result<ChaincodeEvent>) -> Result<LedgerEvent> {
+    match item {
+        Ok(raw) => LedgerEvent::decode(&raw),
+        Err(e) => Err(Error::from_fabric("events", e)),
     }
 }
 

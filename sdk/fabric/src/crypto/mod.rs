@@ -11,12 +11,15 @@
 //! Fabric) accepts.
 //!
 //! The [`Signer`] trait is public so an HSM, KMS or PKCS#11 signer can plug in: it receives a
-//! digest (or, for Ed25519, the message) and returns the signature bytes.
+//! digest (or, for Ed25519, the message) and returns the signature bytes. The `pkcs11` feature
+//! provides one for PKCS#11 tokens: [`pkcs11::Pkcs11Signer`].
 
 #[cfg(feature = "aws-lc")]
 mod aws;
 mod der;
 mod keys;
+#[cfg(feature = "pkcs11")]
+pub mod pkcs11;
 mod pure;
 
 pub use der::{EcdsaSignature, is_low_s, normalize_low_s, require_fabric_ecdsa};
