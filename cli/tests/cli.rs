@@ -469,3 +469,40 @@ fn profiles_offline_and_their_errors() {
         Some(2)
     );
 }
+
+/// `medledger … | head -1`: a reader that stops early ends the command quietly (SIGPIPE, as any
+/// Unix tool), never a panic about a broken pipe.
+#[cfg(unix)]
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let home = tempfile::tempdir().unwrap();
+    let out_dir = home.path().join("crypto");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_medledger"))
+        .args(["network", "crypto", "--out", out_dir.to_str().unwrap()])
+        .env("MEDLEDGER_HOME", home.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run medledger");
+    // Close the reading end before the command prints (it first writes the crypto material).
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        status.success() || status.signal() == Some(libc::SIGPIPE),
+        "{status:?}: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
+}
