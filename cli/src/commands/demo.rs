@@ -12,7 +12,7 @@ mod record;
 mod story;
 
 use crate::cli::{DemoArgs, OutputFormat};
-use crate::commands::devnet::{PeerState, STATE_FILE, State, termination};
+use crate::commands::devnet::{STATE_FILE, State, termination};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
 use crate::home::write_json;
@@ -173,24 +173,7 @@ fn keep(
     let profiles = write_devnet_profiles(&ctx.home, dir)?;
     ctx.home
         .update_config(|c| c.devnet_dir = Some(dir.to_owned()))?;
-    let devnet = net.devnet();
-    let state = State {
-        pid: std::process::id(),
-        started_at: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-        channel: devnet.channel().id().to_owned(),
-        peers: devnet
-            .peers()
-            .iter()
-            .map(|p| PeerState {
-                name: p.name.clone(),
-                msp_id: p.msp_id.clone(),
-                address: p.address.to_string(),
-            })
-            .collect(),
-    };
+    let state = State::of_this_process(net.devnet());
     write_json(&dir.join(STATE_FILE), &state)?;
     Ok(profiles)
 }

@@ -32,6 +32,26 @@ pub struct State {
     pub peers: Vec<PeerState>,
 }
 
+impl State {
+    /// The state file's content for `devnet`, served by this process since now.
+    pub fn of_this_process(devnet: &Devnet) -> State {
+        State {
+            pid: std::process::id(),
+            started_at: now(),
+            channel: devnet.channel().id().to_owned(),
+            peers: devnet
+                .peers()
+                .iter()
+                .map(|p| PeerState {
+                    name: p.name.clone(),
+                    msp_id: p.msp_id.clone(),
+                    address: p.address.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PeerState {
     pub name: String,
@@ -213,20 +233,7 @@ pub fn up(ctx: &Context, args: &DevnetUpArgs) -> anyhow::Result<()> {
         let running = Running::start(&dir, topology).await?;
         drop(spinner);
         let devnet = running.devnet();
-        let state = State {
-            pid: std::process::id(),
-            started_at: now(),
-            channel: devnet.channel().id().to_owned(),
-            peers: devnet
-                .peers()
-                .iter()
-                .map(|p| PeerState {
-                    name: p.name.clone(),
-                    msp_id: p.msp_id.clone(),
-                    address: p.address.to_string(),
-                })
-                .collect(),
-        };
+        let state = State::of_this_process(devnet);
         let announced = write_devnet_profiles(&ctx.home, &dir).and_then(|p| {
             ctx.home
                 .update_config(|c| c.devnet_dir = Some(dir.clone()))?;
