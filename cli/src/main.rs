@@ -14,7 +14,6 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    restore_sigpipe();
     let cli = cli::Cli::parse();
     let filter = if cli.global.verbose {
         "medledger=debug,fabric_sdk=debug,medledger_network=info,info"
@@ -38,18 +37,5 @@ fn main() -> ExitCode {
             eprintln!("{}", exit::render(&e));
             ExitCode::from(exit::classify(&e).code())
         }
-    }
-}
-
-/// Output piped into a reader that stops early (`medledger profile list | head -1`) ends the
-/// process quietly, like any Unix tool, instead of failing on a broken pipe: Rust ignores
-/// SIGPIPE by default, so a closed stdout would surface as a write error. Network sockets are not
-/// affected (Rust sends on them with MSG_NOSIGNAL).
-fn restore_sigpipe() {
-    #[cfg(unix)]
-    // SAFETY: called first thing in `main`, before any thread starts; SIG_DFL is a valid
-    // disposition for SIGPIPE.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
