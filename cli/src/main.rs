@@ -10,6 +10,7 @@ mod home;
 mod output;
 mod profile;
 
+use crate::output::outln;
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -32,7 +33,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::from(exit::Exit::Ok.code()),
         Err(e) => {
             if json {
-                println!("{}", exit::to_json(&e));
+                outln!("{}", exit::to_json(&e));
             }
             eprintln!("{}", exit::render(&e));
             ExitCode::from(exit::classify(&e).code())

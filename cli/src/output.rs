@@ -2,6 +2,40 @@
 //! [`Report`] is one object (key/value rows), [`Table`] a list; both print either way.
 
 use crate::cli::OutputFormat;
+use std::io::Write;
+
+/// `outln!` for command output: every line on stdout goes through [`write_stdout`].
+macro_rules! outln {
+    () => {
+        $crate::output::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use outln;
+
+/// Status of a process whose output pipe was closed: what a shell reports for SIGPIPE.
+pub const BROKEN_PIPE_STATUS: i32 = 141;
+
+/// Writes command output on stdout. When the reader has gone (`medledger … | head -1`) the
+/// process ends at once and quietly with [`BROKEN_PIPE_STATUS`], as a Unix tool killed by SIGPIPE
+/// would; SIGPIPE itself stays ignored (Rust's default), since network writes (`writev` on
+/// sockets) would otherwise kill a devnet or a client whose peer hung up.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    write_all_stdout(args.to_string().as_bytes());
+}
+
+/// [`write_stdout`] for bytes (generated completions and man pages).
+pub fn write_all_stdout(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(BROKEN_PIPE_STATUS);
+        }
+        tracing::warn!(error = %e, "cannot write to stdout");
+    }
+}
 
 /// A result printable as key/value rows or as JSON.
 pub struct Report {
@@ -31,13 +65,13 @@ impl Report {
             OutputFormat::Json => {
                 let map: serde_json::Map<String, serde_json::Value> =
                     self.rows.iter().cloned().collect();
-                println!("{}", serde_json::to_string_pretty(&map)?);
+                outln!("{}", serde_json::to_string_pretty(&map)?);
             }
             OutputFormat::Table => {
-                println!("{}", self.title);
+                outln!("{}", self.title);
                 let width = self.rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
                 for (k, v) in &self.rows {
-                    println!("  {k:<width$}  {}", text(v));
+                    outln!("  {k:<width$}  {}", text(v));
                 }
             }
         }
@@ -48,7 +82,7 @@ impl Report {
 /// A progress line for table output (silent for JSON, which must stay one document).
 pub fn step(format: OutputFormat, text: &str) {
     if format == OutputFormat::Table {
-        println!("• {text}");
+        outln!("• {text}");
     }
 }
 
@@ -91,7 +125,7 @@ impl Table {
                         )
                     })
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&items)?);
+                outln!("{}", serde_json::to_string_pretty(&items)?);
             }
             OutputFormat::Table => {
                 let cells: Vec<Vec<String>> = self
@@ -122,12 +156,12 @@ impl Table {
                     }
                     s.trim_end().to_owned()
                 };
-                println!(
+                outln!(
                     "{}",
                     line(self.columns.iter().map(|c| c.to_uppercase()).collect())
                 );
                 for r in cells {
-                    println!("{}", line(r));
+                    outln!("{}", line(r));
                 }
             }
         }

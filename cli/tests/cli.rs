@@ -469,3 +469,34 @@ fn profiles_offline_and_their_errors() {
         Some(2)
     );
 }
+
+/// `medledger … | head -1`: a reader that stops early ends the command quietly with status 141
+/// (what a shell shows for SIGPIPE), never a panic about a broken pipe.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let home = tempfile::tempdir().unwrap();
+    let out_dir = home.path().join("crypto");
+    // The command generates the consortium's keys before it prints: the pipe is closed by then.
+    let args = ["network", "crypto", "--out", out_dir.to_str().unwrap()];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_medledger"))
+        .args(args)
+        .env("MEDLEDGER_HOME", home.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run medledger");
+    // Close the reading end before the command prints.
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(141), "{args:?}: {stderr}");
+    assert!(stderr.is_empty(), "{args:?}: {stderr}");
+}

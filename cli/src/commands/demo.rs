@@ -16,7 +16,7 @@ use crate::commands::devnet::{STATE_FILE, State, termination};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
 use crate::home::write_json;
-use crate::output::{Report, Table, step};
+use crate::output::{Report, Table, outln, step};
 use crate::profile::write_devnet_profiles;
 use anyhow::Context as _;
 use medledger_network::devnet::network::TOPOLOGY_FILE;
@@ -74,13 +74,13 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> anyhow::Result<()> {
         drop(spin);
         let network_ms = started.elapsed().as_millis();
         if format == OutputFormat::Table {
-            println!(
+            outln!(
                 "MedLedger demo: 4 organisations (Seoul Medical Center, Myongji Hospital, NHIS, \
                  Pharmacy), channel {}, chaincode medledger (served in this process on {})",
                 net.channel(),
                 net.chaincode_address()
             );
-            println!("network up in {network_ms} ms ({})\n", dir.display());
+            outln!("network up in {network_ms} ms ({})\n", dir.display());
         }
         let mut recorder = Recorder::new(format);
         let played = story::play(&net, &mut recorder).await;
@@ -119,23 +119,23 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> anyhow::Result<()> {
                             .collect(),
                     );
                 }
-                println!("{}", serde_json::to_string_pretty(&doc)?);
+                outln!("{}", serde_json::to_string_pretty(&doc)?);
             }
             OutputFormat::Table => {
-                println!();
+                outln!();
                 let mut r = Report::new("Summary");
                 for (k, v) in summary.as_object().into_iter().flatten() {
                     r.row(k.clone(), v.clone());
                 }
                 r.print(format)?;
                 if args.keep {
-                    println!();
+                    outln!();
                     let mut t = Table::new(&["profile", "msp_id", "user", "role"]);
                     for (n, msp, user, role) in &profiles {
                         t.row(vec![n.clone().into(), msp.clone().into(), user.clone().into(), role.clone().into()]);
                     }
                     t.print(format)?;
-                    println!(
+                    outln!(
                         "\nThe network keeps running in {} (Ctrl-C stops it). Try:\n  \
                          medledger --profile seoulmedical-doctor1 record get REC-LAB-1\n  \
                          medledger --profile seoulmedical-auditor1 history prescription RX-1\n  \

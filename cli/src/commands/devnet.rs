@@ -8,7 +8,7 @@ use crate::cli::{DevnetDirArgs, DevnetResetArgs, DevnetUpArgs, OutputFormat};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
 use crate::home::{read_json_opt, write_json};
-use crate::output::{Report, Spinner, Table, step};
+use crate::output::{Report, Spinner, Table, outln, step};
 use crate::profile::write_devnet_profiles;
 use anyhow::Context as _;
 use medledger_network::devnet::Devnet;
@@ -377,13 +377,13 @@ fn detach(ctx: &Context, args: &DevnetUpArgs, dir: &Path) -> anyhow::Result<()> 
     state_rows(&mut r2, dir, &state);
     r2.row("log", log_path.display().to_string());
     r2.print(ctx.output)?;
-    println!();
+    outln!();
     let mut t = Table::new(&["profile", "msp_id", "user", "role"]);
     for (n, msp, user, role) in profiles {
         t.row(vec![n.into(), msp.into(), user.into(), role.into()]);
     }
     t.print(ctx.output)?;
-    println!("\nUse one: medledger profile use <profile>; stop: medledger devnet down");
+    outln!("\nUse one: medledger profile use <profile>; stop: medledger devnet down");
     Ok(())
 }
 

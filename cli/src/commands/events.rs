@@ -7,7 +7,7 @@
 
 use crate::cli::{EventsWatchArgs, OutputFormat};
 use crate::context::Context;
-use crate::output::bytes_value;
+use crate::output::{bytes_value, outln};
 use anyhow::Context as _;
 use fabric_sdk::gateway::{ChaincodeEvent, Checkpointer, FileCheckpointer};
 
@@ -70,7 +70,7 @@ fn print(format: OutputFormat, event: &ChaincodeEvent, decoder: &dyn EventDecode
             m.insert("chaincode".into(), event.chaincode_name.clone().into());
             m.insert("name".into(), event.event_name.clone().into());
             m.extend(fields);
-            println!("{}", serde_json::Value::Object(m));
+            outln!("{}", serde_json::Value::Object(m));
         }
         OutputFormat::Table => {
             let rest: Vec<String> = fields
@@ -78,7 +78,7 @@ fn print(format: OutputFormat, event: &ChaincodeEvent, decoder: &dyn EventDecode
                 .filter(|(k, _)| !k.ends_with("_encoding"))
                 .map(|(k, v)| format!("{k}={}", crate::output::text(v)))
                 .collect();
-            println!(
+            outln!(
                 "block {} tx {} {} {}",
                 event.block_number,
                 event.transaction_id,

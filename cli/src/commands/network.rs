@@ -2,7 +2,7 @@
 
 use crate::cli::{CryptoArgs, KitConfigArgs, NetworkCommand, OutputFormat, PackageArgs};
 use crate::exit::{Exit, fail};
-use crate::output::{Report, step};
+use crate::output::{Report, outln, step};
 use anyhow::{Context, bail};
 use medledger_network::cryptogen::{self, GenerateOptions};
 use medledger_network::fabric::{self, KitOptions};
@@ -145,7 +145,7 @@ pub fn package(args: &PackageArgs, format: OutputFormat) -> anyhow::Result<()> {
     }
     match format {
         OutputFormat::Json => {
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({ "packages": json }))?
             );

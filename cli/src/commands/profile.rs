@@ -3,7 +3,7 @@
 use crate::cli::{ProfileAddArgs, ProfileNameArgs, ProfileShowArgs};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
-use crate::output::{Report, Table};
+use crate::output::{Report, Table, outln};
 use crate::profile::{GatewayRef, IdentityRef, Profile};
 use std::path::{Path, PathBuf};
 
@@ -94,7 +94,7 @@ pub fn list(ctx: &Context) -> anyhow::Result<()> {
         ]);
     }
     if t.is_empty() && ctx.output == crate::cli::OutputFormat::Table {
-        println!(
+        outln!(
             "No profiles in {}. `medledger devnet up` creates one per devnet user; \
              `medledger profile add` adds one.",
             ctx.home.root().display()

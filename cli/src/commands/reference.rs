@@ -2,14 +2,16 @@
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::context::Context;
-use crate::output::Report;
+use crate::output::{Report, write_all_stdout};
 use anyhow::Context as _;
 use clap::CommandFactory;
 
 /// `medledger completions <shell>`.
 pub fn completions(args: &CompletionsArgs) -> anyhow::Result<()> {
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "medledger", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "medledger", &mut script);
+    write_all_stdout(&script);
     Ok(())
 }
 
@@ -17,9 +19,14 @@ pub fn completions(args: &CompletionsArgs) -> anyhow::Result<()> {
 pub fn man(ctx: &Context, args: &ManArgs) -> anyhow::Result<()> {
     let cmd = Cli::command();
     match &args.out {
-        None => clap_mangen::Man::new(cmd)
-            .render(&mut std::io::stdout())
-            .context("cannot write the man page"),
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut page)
+                .context("cannot render the man page")?;
+            write_all_stdout(&page);
+            Ok(())
+        }
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;

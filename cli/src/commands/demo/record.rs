@@ -2,6 +2,7 @@
 //! document and the summary.
 
 use crate::cli::OutputFormat;
+use crate::output::outln;
 use medledger_sdk::Committed;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -105,9 +106,14 @@ impl Recorder {
                 (Some(t), Some(b)) => format!("tx {} block {b:>2}", &t[..t.len().min(10)]),
                 _ => "query (not ordered)".to_owned(),
             };
-            println!(
+            outln!(
                 "{:>2}. {:<22} {:<46} {:<27} {:>5} ms  {}",
-                step.step, step.actor, step.action, ledger, step.elapsed_ms, step.outcome
+                step.step,
+                step.actor,
+                step.action,
+                ledger,
+                step.elapsed_ms,
+                step.outcome
             );
         }
         self.steps.push(step);

@@ -14,7 +14,7 @@ pub mod records;
 use crate::cli::{OutputFormat, Target};
 use crate::context::{Context, Session};
 use crate::exit::{Exit, Failure};
-use crate::output::{Report, Table, text};
+use crate::output::{Report, Table, outln, text};
 use anyhow::Context as _;
 use medledger_model::Timestamp;
 use medledger_sdk::{Committed, MedLedgerClient};
@@ -49,7 +49,7 @@ pub fn print_committed<T: Serialize>(
             for (k, v) in extra {
                 m.insert(k.into(), v);
             }
-            println!("{}", serde_json::to_string_pretty(&Value::Object(m))?);
+            outln!("{}", serde_json::to_string_pretty(&Value::Object(m))?);
             Ok(())
         }
         OutputFormat::Table => {
@@ -71,7 +71,7 @@ pub fn print_value<T: Serialize>(ctx: &Context, title: &str, v: &T) -> anyhow::R
     let value = serde_json::to_value(v).context("cannot show the answer")?;
     match ctx.output {
         OutputFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&value)?);
+            outln!("{}", serde_json::to_string_pretty(&value)?);
             Ok(())
         }
         OutputFormat::Table => {
@@ -101,7 +101,7 @@ pub fn print_list<T: Serialize>(
                 Some(b) => serde_json::json!({ "items": values, "bookmark": b }),
                 None => serde_json::json!({ "items": values }),
             };
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
         OutputFormat::Table => {
             let names: Vec<&'static str> = columns.iter().map(|(n, _)| *n).collect();
@@ -115,12 +115,12 @@ pub fn print_list<T: Serialize>(
                 );
             }
             if t.is_empty() {
-                println!("(none)");
+                outln!("(none)");
             } else {
                 t.print(ctx.output)?;
             }
             if let Some(b) = bookmark.filter(|b| !b.is_empty()) {
-                println!("next page: --bookmark {b}");
+                outln!("next page: --bookmark {b}");
             }
         }
     }
