@@ -13,6 +13,7 @@ pub mod cryptogen;
 pub mod devnet;
 mod error;
 pub mod fabric;
+mod files;
 pub mod topology;
 
 pub use cryptogen::{

@@ -8,7 +8,6 @@
 use crate::error::{Error, Result};
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Top-level entries a generation run writes.
@@ -95,22 +94,8 @@ impl Staging {
 
     /// Writes `data` to `rel` (relative to the output root). `secret` files get mode 0600 on unix.
     pub(crate) fn write(&mut self, rel: &Path, data: &[u8], secret: bool) -> Result<()> {
-        let path = self.dir.join(rel);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(if secret { 0o600 } else { 0o644 });
-        }
-        #[cfg(not(unix))]
-        let _ = secret;
-        let mut file = options.open(&path).map_err(|e| Error::io(&path, e))?;
-        file.write_all(data).map_err(|e| Error::io(&path, e))?;
-        file.sync_all().map_err(|e| Error::io(&path, e))?;
+        let mode = if secret { 0o600 } else { 0o644 };
+        crate::files::write_new(&self.dir.join(rel), data, mode, true)?;
         self.files.insert(rel.to_owned());
         Ok(())
     }

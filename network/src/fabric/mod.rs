@@ -37,7 +37,6 @@ use crate::error::{Error, Result};
 use crate::topology::Topology;
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The file that marks a directory as a kit (and says what is in it).
@@ -276,21 +275,8 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     fn put(&mut self, rel: &str, data: &[u8], executable: bool) -> Result<()> {
-        let path = self.dir.join(rel);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(if executable { 0o755 } else { 0o644 });
-        }
-        #[cfg(not(unix))]
-        let _ = executable;
-        let mut file = options.open(&path).map_err(|e| Error::io(&path, e))?;
-        file.write_all(data).map_err(|e| Error::io(&path, e))?;
+        let mode = if executable { 0o755 } else { 0o644 };
+        crate::files::write_new(&self.dir.join(rel), data, mode, false)?;
         self.files.push(PathBuf::from(rel));
         Ok(())
     }
