@@ -190,7 +190,12 @@ async fn store_form_refusals() {
     let (o, _) = w.store_form(&w.p.mjh_patient, "C1", P1, "grant", 1).await;
     assert_denied(&o, 403, "forbidden: StoreConsentForm: ", "only the patient");
     let (o, _) = w.store_form(clerk, "C1", P1, "approval", 1).await;
-    assert_denied(&o, 400, "bad input: form: ", "expected `grant` or `revocation`");
+    assert_denied(
+        &o,
+        400,
+        "bad input: form: ",
+        "expected `grant` or `revocation`",
+    );
     let (o, _) = w.store_form(clerk, "", P1, "revocation", 1).await;
     assert_denied(&o, 400, "bad input: consent_id: ", "must not be empty");
     let o = w
