@@ -88,26 +88,33 @@ fn check_grantee(consortium: &Consortium, grantee: &str, purpose: ConsentPurpose
     }
 }
 
-/// The signed form's commitment a clerk must give (`document_hash`, empty = none; optional
-/// for the patient), checked against the seal `StoreConsentForm` stored in the caller's PHI
-/// collection. Answers whether a form was given.
+/// A clerk must name the signed form (`document_hash`); it is optional for the patient.
+fn require_form(
+    caller: &Caller,
+    patient: &Patient,
+    document_hash: Option<&Commitment>,
+) -> MedResult<()> {
+    if document_hash.is_none() && !caller.is_patient(patient) {
+        return Err(MedError::bad_input(
+            "document_hash",
+            "required when a clerk records a paper form: store the signed form first with StoreConsentForm and pass the commitment it returns",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a named form against the seal `StoreConsentForm` stored in the caller's PHI
+/// collection. Answers whether a form was named.
 async fn check_form(
     env: &Env,
     ctx: &Context,
     caller: &Caller,
-    patient: &Patient,
     document_hash: Option<&Commitment>,
     consent_id: &str,
     form: ConsentForm,
 ) -> MedResult<bool> {
     let Some(hash) = document_hash else {
-        if caller.is_patient(patient) {
-            return Ok(false);
-        }
-        return Err(MedError::bad_input(
-            "document_hash",
-            "required when a clerk records a paper form: store the signed form first with StoreConsentForm and pass the commitment it returns",
-        ));
+        return Ok(false);
     };
     let collection = phi::home_collection(env, caller)?;
     let (_, seal) = phi::keys_of(types::CONSENT_DOCUMENT, &[consent_id, form.as_str()])?;
@@ -246,19 +253,8 @@ pub async fn grant(
     if !may_record(&caller, &patient) {
         return Err(caller.forbidden(RECORD_RULE));
     }
-    if document_hash.is_none() && !caller.is_patient(&patient) {
-        // Before the state checks: the clerk's mistake, whatever the consent's state.
-        check_form(
-            &env,
-            &ctx,
-            &caller,
-            &patient,
-            None,
-            &consent_id,
-            ConsentForm::Grant,
-        )
-        .await?;
-    }
+    // Before the state checks: the clerk's mistake, whatever the consent's state.
+    require_form(&caller, &patient, document_hash.as_ref())?;
     let key = keys::primary(types::CONSENT, &consent_id)?;
     if store::exists(&ctx, &key).await? {
         return Err(MedError::Conflict(format!(
@@ -269,7 +265,6 @@ pub async fn grant(
         &env,
         &ctx,
         &caller,
-        &patient,
         document_hash.as_ref(),
         &consent_id,
         ConsentForm::Grant,
@@ -331,18 +326,7 @@ pub async fn revoke(
     if !may_record(&caller, &patient) {
         return Err(caller.forbidden(RECORD_RULE));
     }
-    if document_hash.is_none() && !caller.is_patient(&patient) {
-        check_form(
-            &env,
-            &ctx,
-            &caller,
-            &patient,
-            None,
-            &consent_id,
-            ConsentForm::Revocation,
-        )
-        .await?;
-    }
+    require_form(&caller, &patient, document_hash.as_ref())?;
     if consent.status != ConsentStatus::Active {
         return Err(MedError::Conflict(format!(
             "consent {consent_id} is already revoked"
@@ -352,7 +336,6 @@ pub async fn revoke(
         &env,
         &ctx,
         &caller,
-        &patient,
         document_hash.as_ref(),
         &consent_id,
         ConsentForm::Revocation,

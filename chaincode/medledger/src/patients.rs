@@ -195,7 +195,7 @@ pub async fn erase(env: Arc<Env>, ctx: Context, patient_id: String) -> MedResult
         )));
     }
     let home = patient.home_org.clone();
-    let phi = env
+    let home_phi = env
         .consortium
         .phi_collection(&home)
         .ok_or_else(|| MedError::Internal(format!("no PHI collection for {home}")))?;
@@ -206,8 +206,8 @@ pub async fn erase(env: Arc<Env>, ctx: Context, patient_id: String) -> MedResult
     let mut purge: Vec<(String, String)> = Vec::new();
     let mut sealed = |private_type: &str, attrs: &[&str]| -> MedResult<()> {
         let (key, seal) = phi::keys_of(private_type, attrs)?;
-        purge.push((phi.clone(), key));
-        purge.push((phi.clone(), seal));
+        purge.push((home_phi.clone(), key));
+        purge.push((home_phi.clone(), seal));
         Ok(())
     };
     sealed(types::DEMOGRAPHICS, &[&patient_id])?;
