@@ -70,8 +70,22 @@ fn the_demo_plays_the_whole_story_as_json() {
     assert_eq!(blocks.len(), 15);
     assert!(blocks.windows(2).all(|w| w[0] < w[1]), "{blocks:?}");
     assert!(steps[13]["transaction_id"].is_null());
+    // Registering and recording content on the ledger are two-phase PHI writes: the private
+    // phase's transaction comes with the step; a patient's own consent is one transaction.
+    for i in [0, 3] {
+        let private = steps[i]["private_transaction_id"]
+            .as_str()
+            .unwrap_or_default();
+        assert_eq!(private.len(), 64, "step {i}: {}", steps[i]);
+    }
+    assert!(
+        steps[1].get("private_transaction_id").is_none(),
+        "{}",
+        steps[1]
+    );
     assert_eq!(doc["summary"]["steps"], 18);
     assert_eq!(doc["summary"]["transactions"], 15);
+    assert_eq!(doc["summary"]["private_phases"], 2);
     assert_eq!(doc["summary"]["blocks"], 15);
     // The network stopped; the directory holds the ledger it wrote, and a second run refuses.
     assert!(data.join("ledger.redb").exists());

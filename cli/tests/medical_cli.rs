@@ -151,6 +151,10 @@ fn the_medical_commands_against_a_devnet() {
     );
     assert_eq!(reg["result"]["home_org"], "SeoulMedicalCenterMSP");
     assert!(committed_block(&reg) >= 1);
+    // Two phases: the demographics went first in their own transaction.
+    let private = reg["private_transaction_id"].as_str().unwrap_or_default();
+    assert_eq!(private.len(), 64, "{reg}");
+    assert_ne!(reg["transaction_id"].as_str(), Some(private));
     let own = env.json("seoulmedical-doctor1", &["patient", "get", P]);
     assert_eq!(own["demographics"]["name"]["family"], "김");
     let other = env.json("myongji-doctor1", &["patient", "get", P]);

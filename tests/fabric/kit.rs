@@ -5,9 +5,10 @@
 //! - Live, when `FABRIC_BIN` points at Fabric's release binaries (peer, orderer, osnadmin,
 //!   configtxgen; with the release's `config/` and `builders/ccaas/` next to `bin/`): the kit's
 //!   scripts start the network on 127.0.0.1 (free ports), start the medledger chaincode server,
-//!   deploy it through the lifecycle, and the Gateway client submits `RegisterPatient` (PHI in
-//!   the transient map) and evaluates `GetPatient`. Without `FABRIC_BIN` the live test says it is
-//!   skipped and passes.
+//!   deploy it through the lifecycle, and the Gateway client submits `StorePatientDemographics`
+//!   (PHI in the transient map, endorsed by the home hospital alone), then `RegisterPatient`
+//!   (no PHI, planned by the Gateway) and evaluates `GetPatient`. Without `FABRIC_BIN` the live
+//!   test says it is skipped and passes.
 
 use fabric_sdk::gateway::ConnectionProfile;
 use medledger_network::Topology;
@@ -224,18 +225,31 @@ async fn live_run(bin: &Path, topology: Topology) {
     let salt = hex::encode([7u8; 32]);
     let demographics =
         r#"{"name":{"family":"Kit","given":["Test"]},"birth_date":"1980-01-01","gender":"female"}"#;
-    // Right after the deployment, gossip may not yet have told this organisation's Gateway which
-    // peers of the other organisations have the chaincode: retry that one condition, with a
-    // deadline.
+    // The private phase: the demographics into Seoul Medical Center's PHI collection, endorsed
+    // by its own peer alone (the collection's policy is the only one that applies).
+    let stored = contract
+        .new_proposal("StorePatientDemographics")
+        .arg("P-SMC-KIT-0001")
+        .transient("patient", demographics)
+        .transient("salt", &salt)
+        .endorsing_organizations(["SeoulMedicalCenterMSP"])
+        .submit()
+        .await
+        .unwrap_or_else(|e| panic!("StorePatientDemographics: {e}\n{}", logs(&kit.dir)));
+    let stored: serde_json::Value = serde_json::from_slice(&stored).unwrap();
+    let commitment = stored["commitment"]
+        .as_str()
+        .expect("a commitment")
+        .to_owned();
+    // The public phase, no transient data: the Gateway plans two organisations. Right after
+    // the deployment, gossip may not yet have told this organisation's Gateway which peers of
+    // the other organisations have the chaincode: retry that one condition, with a deadline.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut retries = 0;
     let registered = loop {
         let attempt = contract
             .new_proposal("RegisterPatient")
-            .arg("P-SMC-KIT-0001")
-            .transient("patient", demographics)
-            .transient("salt", &salt)
-            .endorsing_organizations(["SeoulMedicalCenterMSP", "MyongjiHospitalMSP"])
+            .args(["P-SMC-KIT-0001", commitment.as_str()])
             .submit()
             .await;
         match attempt {

@@ -3,7 +3,8 @@
 //!
 //! A consent is recorded by the patient identity itself (attribute `patient_id`, issued by the
 //! home hospital), or by a hospital clerk recording a signed paper form, whose salted hash goes
-//! to that clerk's hospital's PHI collection. A consent read
+//! to that clerk's hospital's PHI collection first (`StoreConsentForm`, endorsed by the
+//! hospital alone), then the public call names it (`document_hash`). A consent read
 //! by a transaction is the committed one, so a grant or revocation takes effect from the next
 //! block (and a transaction that read consents conflicts with a change in the same block).
 
@@ -11,8 +12,9 @@ use std::sync::Arc;
 
 use fabric_chaincode::contract::Context;
 use medledger_model::{
-    Consent, ConsentCheck, ConsentDocument, ConsentPurpose, ConsentStatus, EventPayload, OrgKind,
-    Patient, Period, RecordCategory, Role, Timestamp, events, validate,
+    Commitment, Consent, ConsentCheck, ConsentDocument, ConsentForm, ConsentPurpose, ConsentStatus,
+    EventPayload, OrgKind, Patient, Period, RecordCategory, Role, StoredPhi, Timestamp, events,
+    validate,
 };
 
 use crate::Env;
@@ -22,12 +24,7 @@ use crate::consortium::Consortium;
 use crate::error::{MedError, MedResult};
 use crate::keys::{self, types};
 use crate::patients;
-use crate::store;
-
-/// The private key of a consent's grant or revocation document.
-pub(crate) fn document_key(consent_id: &str, which: &str) -> MedResult<String> {
-    keys::key(types::CONSENT_DOCUMENT, &[consent_id, which])
-}
+use crate::{phi, store};
 
 /// The consents of a patient.
 pub(crate) async fn of_patient(ctx: &Context, patient_id: &str) -> MedResult<Vec<Consent>> {
@@ -91,25 +88,141 @@ fn check_grantee(consortium: &Consortium, grantee: &str, purpose: ConsentPurpose
     }
 }
 
-/// The signed document a clerk must give (transient `consent_document`); optional for the
-/// patient.
-fn document(
-    ctx: &Context,
+/// A clerk must name the signed form (`document_hash`); it is optional for the patient.
+fn require_form(
     caller: &Caller,
     patient: &Patient,
-) -> MedResult<Option<ConsentDocument>> {
-    let doc: Option<ConsentDocument> = store::transient_json(ctx, "consent_document")?;
-    if doc.is_none() && !caller.is_patient(patient) {
+    document_hash: Option<&Commitment>,
+) -> MedResult<()> {
+    if document_hash.is_none() && !caller.is_patient(patient) {
         return Err(MedError::bad_input(
-            "consent_document",
-            "required in the transient map when a clerk records a paper form: {\"document_hash\": <64 hex>, \"salt\": <64 hex>}",
+            "document_hash",
+            "required when a clerk records a paper form: store the signed form first with StoreConsentForm and pass the commitment it returns",
         ));
     }
-    Ok(doc)
+    Ok(())
 }
 
-/// `GrantConsent(consent_id, patient_id, grantee, purpose, scopes, period)`, transient
-/// `consent_document` (required for clerks).
+/// Checks a named form against the seal `StoreConsentForm` stored in the caller's PHI
+/// collection. Answers whether a form was named.
+async fn check_form(
+    env: &Env,
+    ctx: &Context,
+    caller: &Caller,
+    document_hash: Option<&Commitment>,
+    consent_id: &str,
+    form: ConsentForm,
+) -> MedResult<bool> {
+    let Some(hash) = document_hash else {
+        return Ok(false);
+    };
+    let collection = phi::home_collection(env, caller)?;
+    let (_, seal) = phi::keys_of(types::CONSENT_DOCUMENT, &[consent_id, form.as_str()])?;
+    phi::check_sealed(
+        ctx,
+        &collection,
+        &seal,
+        "document_hash",
+        hash,
+        &format!("{form} form of consent {consent_id}"),
+        "StoreConsentForm",
+    )
+    .await?;
+    Ok(true)
+}
+
+/// An optional commitment argument (empty = none).
+fn optional_hash(field: &str, text: &str) -> MedResult<Option<Commitment>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Commitment::from_hex(field, text)?))
+}
+
+/// `StoreConsentForm(consent_id, patient_id, form)`, transient `consent_document`
+/// (`{"document_hash", "salt"}`): the private phase of a consent recorded with a signed form
+/// (`form`: `grant` or `revocation`).
+///
+/// Rule: the callers of `GrantConsent` (the patient, or a hospital clerk); the patient active.
+/// grant: the consent id not yet used (an empty id is derived here, `CON-<txid prefix>`, and
+/// answered: pass it to `GrantConsent`); revocation: the consent exists, is the patient's (an
+/// empty `patient_id` means the consent's) and is active. Writes the form's salted hash (with its salt) and its seal to the caller's PHI
+/// collection only — nothing public, no event.
+pub async fn store_form(
+    env: Arc<Env>,
+    ctx: Context,
+    consent_id: String,
+    patient_id: String,
+    form: Arg<ConsentForm>,
+) -> MedResult<StoredPhi> {
+    let caller = Caller::load(&ctx, &env.consortium)?;
+    caller.require(&[Role::Patient, Role::Clerk], None)?;
+    let form = form.parse("form")?;
+    let consent_id = match form {
+        ConsentForm::Grant => store::id_or_derived(&ctx, "consent_id", &consent_id, "CON")?,
+        ConsentForm::Revocation => {
+            validate::id("consent_id", &consent_id)?;
+            consent_id
+        }
+    };
+    if !(form == ConsentForm::Revocation && patient_id.is_empty()) {
+        validate::id("patient_id", &patient_id)?;
+    }
+    let doc: ConsentDocument = store::require_transient(
+        &ctx,
+        "consent_document",
+        "the signed form's salted hash: {\"document_hash\": <64 hex>, \"salt\": <64 hex>}",
+    )?;
+    let key = keys::primary(types::CONSENT, &consent_id)?;
+    let existing: Option<Consent> = store::get(&ctx, &key).await?;
+    let patient_id = match (&existing, form) {
+        (None, ConsentForm::Revocation) => {
+            return Err(MedError::NotFound(format!("consent {consent_id}")));
+        }
+        // A revocation's patient may be left empty: the consent's.
+        (Some(c), ConsentForm::Revocation) if patient_id.is_empty() => c.patient_id.clone(),
+        _ => patient_id,
+    };
+    let patient = patients::load_active(&ctx, &patient_id).await?;
+    if !may_record(&caller, &patient) {
+        return Err(caller.forbidden(RECORD_RULE));
+    }
+    let collection = phi::home_collection(&env, &caller)?;
+    match (form, existing) {
+        (ConsentForm::Grant, Some(_)) => {
+            return Err(MedError::Conflict(format!(
+                "consent {consent_id} already exists"
+            )));
+        }
+        (ConsentForm::Revocation, Some(c)) if c.patient_id != patient_id => {
+            return Err(MedError::bad_input(
+                "patient_id",
+                format!("consent {consent_id} is not a consent of patient {patient_id}"),
+            ));
+        }
+        (ConsentForm::Revocation, Some(c)) if c.status != ConsentStatus::Active => {
+            return Err(MedError::Conflict(format!(
+                "consent {consent_id} is already revoked"
+            )));
+        }
+        _ => {}
+    }
+    let commitment = doc.document_hash.clone();
+    phi::store_sealed(
+        &ctx,
+        &collection,
+        phi::keys_of(types::CONSENT_DOCUMENT, &[&consent_id, form.as_str()])?,
+        &doc,
+        &commitment,
+    )
+    .await?;
+    Ok(phi::stored(&consent_id, &collection, commitment))
+}
+
+/// `GrantConsent(consent_id, patient_id, grantee, purpose, scopes, period, document_hash)`:
+/// no transient data; `document_hash` (the signed form's commitment stored by
+/// `StoreConsentForm`) required for clerks, empty for none.
 #[allow(clippy::too_many_arguments)]
 pub async fn grant(
     env: Arc<Env>,
@@ -120,6 +233,7 @@ pub async fn grant(
     purpose: Arg<ConsentPurpose>,
     scopes: Arg<Vec<RecordCategory>>,
     period: Arg<Period>,
+    document_hash: String,
 ) -> MedResult<Consent> {
     let caller = Caller::load(&ctx, &env.consortium)?;
     caller.require(&[Role::Patient, Role::Clerk], None)?;
@@ -132,18 +246,30 @@ pub async fn grant(
     scopes.sort();
     let period = period.parse("period")?;
     period.validate().map_err(|e| e.within("period"))?;
+    let document_hash = optional_hash("document_hash", &document_hash)?;
+    phi::refuse_transient(&ctx, &["consent_document"], "StoreConsentForm")?;
 
     let patient = patients::load_active(&ctx, &patient_id).await?;
     if !may_record(&caller, &patient) {
         return Err(caller.forbidden(RECORD_RULE));
     }
-    let doc = document(&ctx, &caller, &patient)?;
+    // Before the state checks: the clerk's mistake, whatever the consent's state.
+    require_form(&caller, &patient, document_hash.as_ref())?;
     let key = keys::primary(types::CONSENT, &consent_id)?;
     if store::exists(&ctx, &key).await? {
         return Err(MedError::Conflict(format!(
             "consent {consent_id} already exists"
         )));
     }
+    let with_form = check_form(
+        &env,
+        &ctx,
+        &caller,
+        document_hash.as_ref(),
+        &consent_id,
+        ConsentForm::Grant,
+    )
+    .await?;
     let consent = Consent {
         consent_id: consent_id.clone(),
         patient_id: patient_id.clone(),
@@ -154,7 +280,7 @@ pub async fn grant(
         status: ConsentStatus::Active,
         recorded_by: caller.actor()?,
         recorded_at: store::now(&ctx)?,
-        document_org: doc.as_ref().map(|_| caller.msp_id.clone()),
+        document_org: with_form.then(|| caller.msp_id.clone()),
         revoked_at: None,
         revoked_by: None,
         revocation_document_org: None,
@@ -165,15 +291,6 @@ pub async fn grant(
         &keys::key(types::CONSENT_BY_PATIENT, &[&patient_id, &consent_id])?,
     )
     .await?;
-    if let Some(doc) = doc {
-        store::put_private(
-            &ctx,
-            &phi_of(&env, &caller)?,
-            &document_key(&consent_id, "grant")?,
-            &doc,
-        )
-        .await?;
-    }
     store::emit(
         &ctx,
         events::CONSENT_GRANTED,
@@ -187,18 +304,20 @@ pub async fn grant(
     Ok(consent)
 }
 
-fn phi_of(env: &Env, caller: &Caller) -> MedResult<String> {
-    env.consortium
-        .phi_collection(&caller.msp_id)
-        .ok_or_else(|| caller.forbidden("the consent document goes to the recording hospital's PHI collection; the caller's organisation has none"))
-}
-
-/// `RevokeConsent(consent_id)`, transient `consent_document` (the signed revocation form,
-/// required for clerks). Same callers as `GrantConsent`.
-pub async fn revoke(env: Arc<Env>, ctx: Context, consent_id: String) -> MedResult<Consent> {
+/// `RevokeConsent(consent_id, document_hash)`: no transient data; `document_hash` (the signed
+/// revocation form's commitment stored by `StoreConsentForm`) required for clerks, empty for
+/// none. Same callers as `GrantConsent`.
+pub async fn revoke(
+    env: Arc<Env>,
+    ctx: Context,
+    consent_id: String,
+    document_hash: String,
+) -> MedResult<Consent> {
     let caller = Caller::load(&ctx, &env.consortium)?;
     caller.require(&[Role::Patient, Role::Clerk], None)?;
     validate::id("consent_id", &consent_id)?;
+    let document_hash = optional_hash("document_hash", &document_hash)?;
+    phi::refuse_transient(&ctx, &["consent_document"], "StoreConsentForm")?;
     let key = keys::primary(types::CONSENT, &consent_id)?;
     let mut consent: Consent = store::get(&ctx, &key)
         .await?
@@ -207,26 +326,26 @@ pub async fn revoke(env: Arc<Env>, ctx: Context, consent_id: String) -> MedResul
     if !may_record(&caller, &patient) {
         return Err(caller.forbidden(RECORD_RULE));
     }
-    let doc = document(&ctx, &caller, &patient)?;
+    require_form(&caller, &patient, document_hash.as_ref())?;
     if consent.status != ConsentStatus::Active {
         return Err(MedError::Conflict(format!(
             "consent {consent_id} is already revoked"
         )));
     }
+    let with_form = check_form(
+        &env,
+        &ctx,
+        &caller,
+        document_hash.as_ref(),
+        &consent_id,
+        ConsentForm::Revocation,
+    )
+    .await?;
     consent.status = ConsentStatus::Revoked;
     consent.revoked_at = Some(store::now(&ctx)?);
     consent.revoked_by = Some(caller.actor()?);
-    consent.revocation_document_org = doc.as_ref().map(|_| caller.msp_id.clone());
+    consent.revocation_document_org = with_form.then(|| caller.msp_id.clone());
     store::put(&ctx, &key, &consent).await?;
-    if let Some(doc) = doc {
-        store::put_private(
-            &ctx,
-            &phi_of(&env, &caller)?,
-            &document_key(&consent_id, "revocation")?,
-            &doc,
-        )
-        .await?;
-    }
     store::emit(
         &ctx,
         events::CONSENT_REVOKED,

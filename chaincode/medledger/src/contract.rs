@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use fabric_chaincode::contract::{Context, Contract, ContractChaincode, Info};
 use medledger_model::{
-    AssetType, CertificateKind, ClaimOutcome, ClaimStatus, ConsentPurpose, FhirResourceType,
-    Period, PrescriptionStatus, RecordCategory, RevocationReason, Timestamp,
+    AssetType, CertificateKind, ClaimOutcome, ClaimStatus, ConsentForm, ConsentPurpose,
+    FhirResourceType, Period, PrescriptionStatus, RecordCategory, RevocationReason, Timestamp,
 };
 
 use crate::args::Arg;
@@ -47,24 +47,33 @@ pub fn build(consortium: Consortium) -> fabric_chaincode::Result<ContractChainco
     let mut contract = Contract::new(CONTRACT_NAME).info(Info::new(CONTRACT_NAME, VERSION));
     let mut table = Table::new();
     functions! { env, contract, table;
-        submit "RegisterPatient" => patients::register [patient_id: String];
+        submit "StorePatientDemographics" => patients::store_demographics [patient_id: String];
+        submit "RegisterPatient" => patients::register [patient_id: String, demographics_hash: String];
         evaluate "GetPatient" => patients::get [patient_id: String];
         submit "ErasePatient" => patients::erase [patient_id: String];
 
         submit "GrantConsent" => consents::grant [
             consent_id: String, patient_id: String, grantee: String,
-            purpose: Arg<ConsentPurpose>, scopes: Arg<Vec<RecordCategory>>, period: Arg<Period>
+            purpose: Arg<ConsentPurpose>, scopes: Arg<Vec<RecordCategory>>, period: Arg<Period>,
+            document_hash: String
         ];
-        submit "RevokeConsent" => consents::revoke [consent_id: String];
+        submit "StoreConsentForm" => consents::store_form [
+            consent_id: String, patient_id: String, form: Arg<ConsentForm>
+        ];
+        submit "RevokeConsent" => consents::revoke [consent_id: String, document_hash: String];
         evaluate "ListConsents" => consents::list [patient_id: String];
         evaluate "CheckConsent" => consents::check [
             patient_id: String, grantee: String, purpose: Arg<ConsentPurpose>,
             category: Arg<Option<RecordCategory>>
         ];
 
+        submit "StoreRecordContent" => records::store_content [
+            record_id: String, patient_id: String, content_hash: String
+        ];
         submit "AddRecord" => records::add [
             record_id: String, patient_id: String, category: Arg<RecordCategory>,
-            resource_type: Arg<FhirResourceType>, content_hash: String, location: String
+            resource_type: Arg<FhirResourceType>, content_hash: String, location: String,
+            content_on_ledger: Arg<Option<bool>>
         ];
         evaluate "GetRecord" => records::get [record_id: String];
         submit "AccessRecord" => records::access [record_id: String, purpose: Arg<ConsentPurpose>];
@@ -122,13 +131,16 @@ pub fn build(consortium: Consortium) -> fabric_chaincode::Result<ContractChainco
 /// The names of every transaction function, sorted.
 pub fn function_names() -> Vec<&'static str> {
     let mut names = vec![
+        "StorePatientDemographics",
         "RegisterPatient",
         "GetPatient",
         "ErasePatient",
+        "StoreConsentForm",
         "GrantConsent",
         "RevokeConsent",
         "ListConsents",
         "CheckConsent",
+        "StoreRecordContent",
         "AddRecord",
         "GetRecord",
         "AccessRecord",

@@ -28,7 +28,10 @@
 //!
 //! Private keys (in collections) use the same scheme: `Demographics`(patient),
 //! `RecordContent`(record), `ConsentDocument`(consent), `PrescriptionContent`(prescription),
-//! `ClaimDetails`/`ClaimResponse`/`ClaimPayment`(claim).
+//! `ClaimDetails`/`ClaimResponse`/`ClaimPayment`(claim), and `PhiSeal`(type, attributes…):
+//! the commitment of a value a private-phase function stored in a PHI collection
+//! (`PhiSeal(Demographics, patient)`, `PhiSeal(RecordContent, record)`,
+//! `PhiSeal(ConsentDocument, consent, grant|revocation)`; see `phi`).
 
 use fabric_sdk::tx::composite_key::create_composite_key;
 
@@ -96,6 +99,9 @@ pub mod types {
     pub const CLAIM_RESPONSE: &str = "ClaimResponse";
     /// Private: a claim's payment.
     pub const CLAIM_PAYMENT: &str = "ClaimPayment";
+    /// Private: the seal of a value a private-phase function stored (its salted commitment,
+    /// 32 bytes), keyed by the value's key type and attributes.
+    pub const PHI_SEAL: &str = "PhiSeal";
 }
 
 /// The primary key of an asset.

@@ -5,9 +5,9 @@
 //!
 //! | module | functions |
 //! |---|---|
-//! | [`patients`] | `RegisterPatient`, `GetPatient`, `ErasePatient` |
-//! | [`consents`] | `GrantConsent`, `RevokeConsent`, `ListConsents`, `CheckConsent` |
-//! | [`records`] | `AddRecord`, `GetRecord`, `AccessRecord` |
+//! | [`patients`] | `StorePatientDemographics`, `RegisterPatient`, `GetPatient`, `ErasePatient` |
+//! | [`consents`] | `StoreConsentForm`, `GrantConsent`, `RevokeConsent`, `ListConsents`, `CheckConsent` |
+//! | [`records`] | `StoreRecordContent`, `AddRecord`, `GetRecord`, `AccessRecord` |
 //! | [`prescriptions`] | `IssuePrescription`, `GetPrescription`, `DispensePrescription`, `ConfirmDelivery`, `CancelPrescription`, `ListPrescriptions` |
 //! | [`claims`] | `SubmitClaim`, `AdjudicateClaim`, `PayClaim`, `GetClaim`, `ListClaims` |
 //! | [`certificates`] | `IssueCertificate`, `VerifyCertificate`, `RevokeCertificate`, `GetCertificate` |
@@ -17,7 +17,10 @@
 //! organisation (403), its arguments (400 naming the field), the assets it refers to (404),
 //! the rules that depend on them — ownership, consent (403) — and their state (409). A state
 //! change writes public state without PHI, private data only from the transient map, and one
-//! event `<Asset><Action>` with ids and status. See `docs/medical-contract.md`.
+//! event `<Asset><Action>` with ids and status. PHI bound for a hospital's own PHI collection
+//! is written in two phases ([`phi`]): a private-only `Store…` transaction endorsed by the
+//! hospital alone, then the public function, which checks the stored data by hash. See
+//! `docs/medical-contract.md`.
 //!
 //! ```no_run
 //! # async fn serve() -> Result<(), fabric_chaincode::Error> {
@@ -37,6 +40,7 @@ pub mod contract;
 pub mod error;
 pub mod keys;
 pub mod patients;
+pub mod phi;
 pub mod prescriptions;
 pub mod records;
 pub mod store;

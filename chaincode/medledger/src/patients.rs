@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use fabric_chaincode::contract::Context;
 use medledger_model::{
-    Claim, ClaimStatus, Consent, ErasureReceipt, EventPayload, MedicalRecord, OrgKind, Patient,
-    PatientDemographics, PatientPrivate, PatientStatus, PatientView, Role, commit_json, events,
-    validate,
+    Claim, ClaimStatus, Commitment, Consent, ErasureReceipt, EventPayload, MedicalRecord, OrgKind,
+    Patient, PatientDemographics, PatientPrivate, PatientStatus, PatientView, Role, StoredPhi,
+    commit_json, events, validate,
 };
 
 use crate::Env;
@@ -15,7 +15,7 @@ use crate::caller::Caller;
 use crate::consortium::PRESCRIPTIONS_COLLECTION;
 use crate::error::{MedError, MedResult};
 use crate::keys::{self, types};
-use crate::store;
+use crate::{phi, store};
 
 /// Loads a patient (404 if unknown).
 pub(crate) async fn load(ctx: &Context, patient_id: &str) -> MedResult<Patient> {
@@ -46,11 +46,18 @@ pub(crate) fn may_read_patient_data(caller: &Caller, patient: &Patient) -> bool 
         || caller.has_role(&[Role::Auditor])
 }
 
-/// `RegisterPatient(patient_id)`, transient `patient` (demographics) and `salt`.
+/// `StorePatientDemographics(patient_id)`, transient `patient` (demographics) and `salt`: the
+/// private phase of a registration.
 ///
-/// Rule: a clerk or doctor of a hospital; that hospital becomes the home org. The demographics
-/// go to the home org's PHI collection, the public record gets their salted hash.
-pub async fn register(env: Arc<Env>, ctx: Context, patient_id: String) -> MedResult<Patient> {
+/// Rule: a clerk or doctor of a hospital; the id not yet registered. Writes the demographics
+/// (with their salt) and their seal to the caller's PHI collection only — nothing public, no
+/// event — so the caller's organisation alone endorses it. Answers the commitment to pass to
+/// `RegisterPatient`. Storing again before the registration replaces the stored demographics.
+pub async fn store_demographics(
+    env: Arc<Env>,
+    ctx: Context,
+    patient_id: String,
+) -> MedResult<StoredPhi> {
     let caller = Caller::load(&ctx, &env.consortium)?;
     caller.require(&[Role::Clerk, Role::Doctor], Some(OrgKind::Hospital))?;
     validate::id("patient_id", &patient_id)?;
@@ -58,10 +65,43 @@ pub async fn register(env: Arc<Env>, ctx: Context, patient_id: String) -> MedRes
         store::require_transient(&ctx, "patient", "the patient's demographics (JSON)")?;
     demographics.validate().map_err(|e| e.within("patient"))?;
     let salt = store::transient_salt(&ctx)?;
-    let collection = env
-        .consortium
-        .phi_collection(&caller.msp_id)
-        .ok_or_else(|| MedError::Internal(format!("no PHI collection for {}", caller.msp_id)))?;
+    let collection = phi::home_collection(&env, &caller)?;
+    if store::exists(&ctx, &keys::primary(types::PATIENT, &patient_id)?).await? {
+        return Err(MedError::Conflict(format!(
+            "patient {patient_id} is already registered"
+        )));
+    }
+    let commitment = commit_json(&salt, &demographics)?;
+    phi::store_sealed(
+        &ctx,
+        &collection,
+        phi::keys_of(types::DEMOGRAPHICS, &[&patient_id])?,
+        &PatientPrivate { demographics, salt },
+        &commitment,
+    )
+    .await?;
+    Ok(phi::stored(&patient_id, &collection, commitment))
+}
+
+/// `RegisterPatient(patient_id, demographics_hash)`: the public phase of a registration; no
+/// transient data.
+///
+/// Rule: a clerk or doctor of a hospital; that hospital becomes the home org; id not yet
+/// registered; `StorePatientDemographics` stored demographics with this commitment in the
+/// caller's PHI collection (checked by hash: any endorser can run it). The public record gets
+/// the commitment.
+pub async fn register(
+    env: Arc<Env>,
+    ctx: Context,
+    patient_id: String,
+    demographics_hash: String,
+) -> MedResult<Patient> {
+    let caller = Caller::load(&ctx, &env.consortium)?;
+    caller.require(&[Role::Clerk, Role::Doctor], Some(OrgKind::Hospital))?;
+    validate::id("patient_id", &patient_id)?;
+    let demographics_hash = Commitment::from_hex("demographics_hash", demographics_hash.trim())?;
+    phi::refuse_transient(&ctx, &["patient", "salt"], "StorePatientDemographics")?;
+    let collection = phi::home_collection(&env, &caller)?;
 
     let key = keys::primary(types::PATIENT, &patient_id)?;
     if store::exists(&ctx, &key).await? {
@@ -69,24 +109,27 @@ pub async fn register(env: Arc<Env>, ctx: Context, patient_id: String) -> MedRes
             "patient {patient_id} is already registered"
         )));
     }
+    let (_, seal) = phi::keys_of(types::DEMOGRAPHICS, &[&patient_id])?;
+    phi::check_sealed(
+        &ctx,
+        &collection,
+        &seal,
+        "demographics_hash",
+        &demographics_hash,
+        &format!("demographics of patient {patient_id}"),
+        "StorePatientDemographics",
+    )
+    .await?;
     let patient = Patient {
         patient_id: patient_id.clone(),
         home_org: caller.msp_id.clone(),
         status: PatientStatus::Active,
-        demographics_hash: commit_json(&salt, &demographics)?,
+        demographics_hash,
         registered_at: store::now(&ctx)?,
         registered_by: caller.actor()?,
         erased_at: None,
     };
     store::put(&ctx, &key, &patient).await?;
-    let private = PatientPrivate { demographics, salt };
-    store::put_private(
-        &ctx,
-        &collection,
-        &keys::primary(types::DEMOGRAPHICS, &patient_id)?,
-        &private,
-    )
-    .await?;
     store::emit(
         &ctx,
         events::PATIENT_REGISTERED,
@@ -152,17 +195,22 @@ pub async fn erase(env: Arc<Env>, ctx: Context, patient_id: String) -> MedResult
         )));
     }
     let home = patient.home_org.clone();
-    let phi = env
+    let home_phi = env
         .consortium
         .phi_collection(&home)
         .ok_or_else(|| MedError::Internal(format!("no PHI collection for {home}")))?;
 
     // What to purge, found through the public indexes (no private reads: every endorser can
     // run this, member of the collections or not).
-    let mut purge: Vec<(String, String)> = vec![(
-        phi.clone(),
-        keys::primary(types::DEMOGRAPHICS, &patient_id)?,
-    )];
+    // Values a private phase stored go with their seals.
+    let mut purge: Vec<(String, String)> = Vec::new();
+    let mut sealed = |private_type: &str, attrs: &[&str]| -> MedResult<()> {
+        let (key, seal) = phi::keys_of(private_type, attrs)?;
+        purge.push((home_phi.clone(), key));
+        purge.push((home_phi.clone(), seal));
+        Ok(())
+    };
+    sealed(types::DEMOGRAPHICS, &[&patient_id])?;
     let records: Vec<MedicalRecord> = store::load_indexed(
         &ctx,
         types::RECORD_BY_PATIENT,
@@ -174,10 +222,7 @@ pub async fn erase(env: Arc<Env>, ctx: Context, patient_id: String) -> MedResult
         .iter()
         .filter(|r| r.org == home && r.content_on_ledger)
     {
-        purge.push((
-            phi.clone(),
-            keys::primary(types::RECORD_CONTENT, &r.record_id)?,
-        ));
+        sealed(types::RECORD_CONTENT, &[&r.record_id])?;
     }
     let consents: Vec<Consent> = store::load_indexed(
         &ctx,
@@ -188,16 +233,10 @@ pub async fn erase(env: Arc<Env>, ctx: Context, patient_id: String) -> MedResult
     .await?;
     for c in &consents {
         if c.document_org.as_deref() == Some(home.as_str()) {
-            purge.push((
-                phi.clone(),
-                crate::consents::document_key(&c.consent_id, "grant")?,
-            ));
+            sealed(types::CONSENT_DOCUMENT, &[&c.consent_id, "grant"])?;
         }
         if c.revocation_document_org.as_deref() == Some(home.as_str()) {
-            purge.push((
-                phi.clone(),
-                crate::consents::document_key(&c.consent_id, "revocation")?,
-            ));
+            sealed(types::CONSENT_DOCUMENT, &[&c.consent_id, "revocation"])?;
         }
     }
     let prescriptions =

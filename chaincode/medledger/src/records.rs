@@ -6,7 +6,8 @@ use std::sync::Arc;
 use fabric_chaincode::contract::Context;
 use medledger_model::{
     AuditEvent, Commitment, ConsentPurpose, EventPayload, FhirResourceType, MedicalRecord, OrgKind,
-    RecordCategory, RecordLocation, RecordPrivate, RecordView, Role, commit, events, validate,
+    RecordCategory, RecordLocation, RecordPrivate, RecordView, Role, StoredPhi, commit, events,
+    validate,
 };
 
 use crate::Env;
@@ -16,7 +17,7 @@ use crate::consents;
 use crate::error::{MedError, MedResult};
 use crate::keys::{self, types};
 use crate::patients;
-use crate::store;
+use crate::{phi, store};
 
 /// The largest record content accepted on the ledger (larger documents stay at `location`).
 pub const MAX_CONTENT_BYTES: usize = 1024 * 1024;
@@ -28,10 +29,82 @@ pub(crate) async fn load(ctx: &Context, record_id: &str) -> MedResult<MedicalRec
         .ok_or_else(|| MedError::NotFound(format!("record {record_id}")))
 }
 
-/// `AddRecord(record_id, patient_id, category, resource_type, content_hash, location)`,
-/// optional transient `record_content` (the FHIR document as given, UTF-8) with `salt`.
+/// `StoreRecordContent(record_id, patient_id, content_hash)`, transient `record_content` (the
+/// FHIR document as given, UTF-8, at most 1 MiB) and `salt`: the private phase of `AddRecord`
+/// for a record kept on the ledger.
 ///
-/// Rule: a doctor or nurse of a hospital; the record belongs to that hospital.
+/// Rule: a doctor or nurse of a hospital; the patient active; the record id not yet used;
+/// `content_hash` = `SHA-256(salt ‖ record_content)`. Writes the content (with its salt) and
+/// its seal to the caller's PHI collection only — nothing public, no event. An empty id is
+/// derived here (`REC-<txid prefix>`) and answered: pass it to `AddRecord`.
+pub async fn store_content(
+    env: Arc<Env>,
+    ctx: Context,
+    record_id: String,
+    patient_id: String,
+    content_hash: String,
+) -> MedResult<StoredPhi> {
+    let caller = Caller::load(&ctx, &env.consortium)?;
+    caller.require(&[Role::Doctor, Role::Nurse], Some(OrgKind::Hospital))?;
+    let record_id = store::id_or_derived(&ctx, "record_id", &record_id, "REC")?;
+    validate::id("patient_id", &patient_id)?;
+    let content_hash = Commitment::from_hex("content_hash", content_hash.trim())?;
+    let bytes = ctx.transient("record_content")?.ok_or_else(|| {
+        MedError::bad_input(
+            "record_content",
+            "required in the transient map: the FHIR document (UTF-8)",
+        )
+    })?;
+    if bytes.len() > MAX_CONTENT_BYTES {
+        return Err(MedError::bad_input(
+            "record_content",
+            format!("at most {MAX_CONTENT_BYTES} bytes; larger documents stay at the location"),
+        ));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        MedError::bad_input(
+            "record_content",
+            "must be UTF-8 text (a FHIR resource); binary documents stay at the location",
+        )
+    })?;
+    let salt = store::transient_salt(&ctx)?;
+    if !content_hash.verify(&salt, bytes) {
+        return Err(MedError::bad_input(
+            "content_hash",
+            format!(
+                "does not match the record content: SHA-256(salt ‖ record_content) is {}",
+                commit(&salt, bytes)
+            ),
+        ));
+    }
+    let content = RecordPrivate {
+        content: text.to_owned(),
+        salt,
+    };
+    let collection = phi::home_collection(&env, &caller)?;
+    patients::load_active(&ctx, &patient_id).await?;
+    if store::exists(&ctx, &keys::primary(types::RECORD, &record_id)?).await? {
+        return Err(MedError::Conflict(format!(
+            "record {record_id} already exists"
+        )));
+    }
+    phi::store_sealed(
+        &ctx,
+        &collection,
+        phi::keys_of(types::RECORD_CONTENT, &[&record_id])?,
+        &content,
+        &content_hash,
+    )
+    .await?;
+    Ok(phi::stored(&record_id, &collection, content_hash))
+}
+
+/// `AddRecord(record_id, patient_id, category, resource_type, content_hash, location,
+/// content_on_ledger)`: the public record; no transient data.
+///
+/// Rule: a doctor or nurse of a hospital; the record belongs to that hospital. With
+/// `content_on_ledger` true, `StoreRecordContent` must have stored the content with this
+/// `content_hash` in the caller's PHI collection (checked by hash: any endorser can run it).
 #[allow(clippy::too_many_arguments)]
 pub async fn add(
     env: Arc<Env>,
@@ -42,6 +115,7 @@ pub async fn add(
     resource_type: Arg<FhirResourceType>,
     content_hash: String,
     location: String,
+    content_on_ledger: Arg<Option<bool>>,
 ) -> MedResult<MedicalRecord> {
     let caller = Caller::load(&ctx, &env.consortium)?;
     caller.require(&[Role::Doctor, Role::Nurse], Some(OrgKind::Hospital))?;
@@ -51,43 +125,11 @@ pub async fn add(
     let resource_type = resource_type.parse("resource_type")?;
     let content_hash = Commitment::from_hex("content_hash", content_hash.trim())?;
     validate::location_uri("location", &location)?;
-    let content = match ctx.transient("record_content")? {
-        None => None,
-        Some(bytes) => {
-            if bytes.len() > MAX_CONTENT_BYTES {
-                return Err(MedError::bad_input(
-                    "record_content",
-                    format!(
-                        "at most {MAX_CONTENT_BYTES} bytes; larger documents stay at the location"
-                    ),
-                ));
-            }
-            let text = std::str::from_utf8(bytes).map_err(|_| {
-                MedError::bad_input(
-                    "record_content",
-                    "must be UTF-8 text (a FHIR resource); binary documents stay at the location",
-                )
-            })?;
-            let salt = store::transient_salt(&ctx)?;
-            if !content_hash.verify(&salt, bytes) {
-                return Err(MedError::bad_input(
-                    "content_hash",
-                    format!(
-                        "does not match the record content: SHA-256(salt ‖ record_content) is {}",
-                        commit(&salt, bytes)
-                    ),
-                ));
-            }
-            Some(RecordPrivate {
-                content: text.to_owned(),
-                salt,
-            })
-        }
-    };
-    let collection = env
-        .consortium
-        .phi_collection(&caller.msp_id)
-        .ok_or_else(|| MedError::Internal(format!("no PHI collection for {}", caller.msp_id)))?;
+    let content_on_ledger = content_on_ledger
+        .parse("content_on_ledger")?
+        .unwrap_or(false);
+    phi::refuse_transient(&ctx, &["record_content", "salt"], "StoreRecordContent")?;
+    let collection = phi::home_collection(&env, &caller)?;
 
     patients::load_active(&ctx, &patient_id).await?;
     let key = keys::primary(types::RECORD, &record_id)?;
@@ -95,6 +137,19 @@ pub async fn add(
         return Err(MedError::Conflict(format!(
             "record {record_id} already exists"
         )));
+    }
+    if content_on_ledger {
+        let (_, seal) = phi::keys_of(types::RECORD_CONTENT, &[&record_id])?;
+        phi::check_sealed(
+            &ctx,
+            &collection,
+            &seal,
+            "content_hash",
+            &content_hash,
+            &format!("content of record {record_id}"),
+            "StoreRecordContent",
+        )
+        .await?;
     }
     let record = MedicalRecord {
         record_id: record_id.clone(),
@@ -105,7 +160,7 @@ pub async fn add(
         resource_type,
         content_hash,
         location,
-        content_on_ledger: content.is_some(),
+        content_on_ledger,
         created_at: store::now(&ctx)?,
     };
     store::put(&ctx, &key, &record).await?;
@@ -114,15 +169,6 @@ pub async fn add(
         &keys::key(types::RECORD_BY_PATIENT, &[&patient_id, &record_id])?,
     )
     .await?;
-    if let Some(content) = content {
-        store::put_private(
-            &ctx,
-            &collection,
-            &keys::primary(types::RECORD_CONTENT, &record_id)?,
-            &content,
-        )
-        .await?;
-    }
     store::emit(
         &ctx,
         events::RECORD_ADDED,

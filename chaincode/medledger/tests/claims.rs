@@ -182,7 +182,7 @@ async fn submit_refusals() {
     // After the consent is revoked, no new claim.
     assert_ok(&w.add_record(&w.p.smc_doctor, "E2", P1, "encounter").await);
     assert_ok(
-        &w.submit(&w.p.smc_patient, "RevokeConsent", &["C-INS"], &[])
+        &w.submit(&w.p.smc_patient, "RevokeConsent", &["C-INS", ""], &[])
             .await,
     );
     let o = w.submit_claim(clerk, "CL3", P1, r#"["E2"]"#).await;

@@ -140,7 +140,7 @@ async fn argument_count_and_encoding_are_400() {
         &o,
         400,
         "bad input: arguments: ",
-        "RegisterPatient takes 1 arguments (patient_id), got 0",
+        "RegisterPatient takes 2 arguments (patient_id, demographics_hash), got 0",
     );
     let o = w
         .ledger

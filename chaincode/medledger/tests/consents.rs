@@ -1,4 +1,5 @@
-//! GrantConsent, RevokeConsent, ListConsents, CheckConsent: each allowed case and each refusal.
+//! StoreConsentForm, GrantConsent, RevokeConsent, ListConsents, CheckConsent: each allowed case
+//! and each refusal.
 
 mod common;
 
@@ -92,9 +93,78 @@ async fn the_patient_grants_their_own_consent() {
 #[tokio::test]
 async fn a_clerk_records_a_paper_consent_with_its_hash() {
     let w = World::with_patients().await;
-    let d = doc(7);
-    let args = ["C1", P1, MJH, "treatment", r#"["lab"]"#, PERIOD_2024];
-    // Home hospital's clerk: the form's hash goes to its PHI collection.
+    // Phase 1: the form's salted hash goes to the clerk's hospital's PHI collection only.
+    let (o, h) = w.store_form(&w.p.smc_clerk, "C1", P1, "grant", 7).await;
+    assert_ok(&o);
+    assert_private_only(&o, SMC_PHI);
+    assert_eq!(
+        json(&o),
+        json!({"id": "C1", "collection": SMC_PHI, "commitment": h})
+    );
+    assert!(w.state_of("Consent", &["C1"]).is_none());
+    let stored = w
+        .private_of(SMC_PHI, "ConsentDocument", &["C1", "grant"])
+        .expect("stored");
+    assert_eq!(stored["document_hash"], hash(7, b"form"));
+    // Phase 2: public, naming the form's commitment.
+    let args = ["C1", P1, MJH, "treatment", r#"["lab"]"#, PERIOD_2024, &h];
+    let o = w.submit(&w.p.smc_clerk, "GrantConsent", &args, &[]).await;
+    assert_ok(&o);
+    assert_public_only(&o);
+    assert_eq!(json(&o)["document_org"], SMC);
+    assert_eq!(json(&o)["recorded_by"]["role"], "clerk");
+    // Another hospital's clerk (here the grantee's) records it in its own collection; an
+    // empty id is derived by the private phase and taken by the public one.
+    let (o, h) = w.store_form(&w.p.mjh_clerk, "", P1, "grant", 8).await;
+    assert_ok(&o);
+    let id = format!("CON-{}", &o.txid[..32]);
+    assert_eq!(json(&o)["id"], id.as_str());
+    let args = [
+        id.as_str(),
+        P1,
+        MJH,
+        "research",
+        r#"["lab"]"#,
+        PERIOD_2024,
+        &h,
+    ];
+    let o = w.submit(&w.p.mjh_clerk, "GrantConsent", &args, &[]).await;
+    assert_ok(&o);
+    assert_eq!(json(&o)["document_org"], MJH);
+    assert!(
+        w.private_of(MJH_PHI, "ConsentDocument", &[&id, "grant"])
+            .is_some()
+    );
+    // A clerk without the form's commitment is refused, whatever the consent's state.
+    let args = ["C1", P1, MJH, "treatment", r#"["lab"]"#, PERIOD_2024, ""];
+    let o = w.submit(&w.p.smc_clerk, "GrantConsent", &args, &[]).await;
+    assert_denied(&o, 400, "bad input: document_hash: ", "StoreConsentForm");
+    // A form not stored, stored with another hash, malformed, or sent as PHI.
+    let other = hash(9, b"other form");
+    let args = [
+        "C3",
+        P1,
+        MJH,
+        "treatment",
+        r#"["lab"]"#,
+        PERIOD_2024,
+        &other,
+    ];
+    let o = w.submit(&w.p.smc_clerk, "GrantConsent", &args, &[]).await;
+    assert_denied(
+        &o,
+        404,
+        "not found: grant form of consent C3 in SeoulMedicalCenterPHI",
+        "StoreConsentForm",
+    );
+    assert_ok(&w.store_form(&w.p.smc_clerk, "C3", P1, "grant", 3).await.0);
+    let o = w.submit(&w.p.smc_clerk, "GrantConsent", &args, &[]).await;
+    assert_denied(&o, 400, "bad input: document_hash: ", "does not match");
+    let args = ["C3", P1, MJH, "treatment", r#"["lab"]"#, PERIOD_2024, "xyz"];
+    let o = w.submit(&w.p.smc_clerk, "GrantConsent", &args, &[]).await;
+    assert_denied(&o, 400, "bad input: document_hash: ", "64 hex digits");
+    let d = doc(3);
+    let args = ["C3", P1, MJH, "treatment", r#"["lab"]"#, PERIOD_2024, ""];
     let o = w
         .submit(
             &w.p.smc_clerk,
@@ -103,32 +173,34 @@ async fn a_clerk_records_a_paper_consent_with_its_hash() {
             &[("consent_document", d.as_bytes())],
         )
         .await;
-    assert_ok(&o);
-    assert_eq!(json(&o)["document_org"], SMC);
-    assert_eq!(json(&o)["recorded_by"]["role"], "clerk");
-    let stored = w
-        .private_of(SMC_PHI, "ConsentDocument", &["C1", "grant"])
-        .expect("stored");
-    assert_eq!(stored["document_hash"], hash(7, b"signed form"));
-    // Another hospital's clerk (here the grantee's) records it in its own collection.
-    let args = ["C2", P1, MJH, "research", r#"["lab"]"#, PERIOD_2024];
-    let o = w
-        .submit(
-            &w.p.mjh_clerk,
-            "GrantConsent",
-            &args,
-            &[("consent_document", d.as_bytes())],
-        )
-        .await;
-    assert_ok(&o);
-    assert_eq!(json(&o)["document_org"], MJH);
-    assert!(
-        w.private_of(MJH_PHI, "ConsentDocument", &["C2", "grant"])
-            .is_some()
+    assert_denied(&o, 400, "bad input: consent_document: ", "StoreConsentForm");
+}
+
+#[tokio::test]
+async fn store_form_refusals() {
+    let w = World::with_patients().await;
+    let clerk = &w.p.smc_clerk;
+    let (o, _) = w.store_form(&w.p.smc_doctor, "C1", P1, "grant", 1).await;
+    assert_denied(
+        &o,
+        403,
+        "forbidden: StoreConsentForm: ",
+        "only a patient or a clerk may call it",
     );
-    // A clerk without the form's hash is refused.
-    let args = ["C3", P1, MJH, "treatment", r#"["lab"]"#, PERIOD_2024];
-    let o = w.submit(&w.p.smc_clerk, "GrantConsent", &args, &[]).await;
+    let (o, _) = w.store_form(&w.p.mjh_patient, "C1", P1, "grant", 1).await;
+    assert_denied(&o, 403, "forbidden: StoreConsentForm: ", "only the patient");
+    let (o, _) = w.store_form(clerk, "C1", P1, "approval", 1).await;
+    assert_denied(
+        &o,
+        400,
+        "bad input: form: ",
+        "expected `grant` or `revocation`",
+    );
+    let (o, _) = w.store_form(clerk, "", P1, "revocation", 1).await;
+    assert_denied(&o, 400, "bad input: consent_id: ", "must not be empty");
+    let o = w
+        .submit(clerk, "StoreConsentForm", &["C1", P1, "grant"], &[])
+        .await;
     assert_denied(
         &o,
         400,
@@ -138,9 +210,9 @@ async fn a_clerk_records_a_paper_consent_with_its_hash() {
     let bad = r#"{"document_hash":"xyz","salt":"00"}"#;
     let o = w
         .submit(
-            &w.p.smc_clerk,
-            "GrantConsent",
-            &args,
+            clerk,
+            "StoreConsentForm",
+            &["C1", P1, "grant"],
             &[("consent_document", bad.as_bytes())],
         )
         .await;
@@ -150,12 +222,38 @@ async fn a_clerk_records_a_paper_consent_with_its_hash() {
         "bad input: consent_document.document_hash: ",
         "64 hex digits",
     );
+    let (o, _) = w.store_form(clerk, "C1", "P-NOBODY", "grant", 1).await;
+    assert_denied(&o, 404, "not found: ", "patient P-NOBODY");
+    let (o, _) = w.store_form(clerk, "C9", P1, "revocation", 1).await;
+    assert_denied(&o, 404, "not found: ", "consent C9");
+    assert_ok(
+        &w.grant(&w.p.smc_patient, "C1", P1, MJH, "treatment", r#"["lab"]"#)
+            .await,
+    );
+    let (o, _) = w.store_form(clerk, "C1", P1, "grant", 1).await;
+    assert_denied(&o, 409, "conflict: ", "consent C1 already exists");
+    let (o, _) = w.store_form(clerk, "C1", P2, "revocation", 1).await;
+    assert_denied(
+        &o,
+        400,
+        "bad input: patient_id: ",
+        "not a consent of patient",
+    );
+    assert_ok(
+        &w.submit(&w.p.smc_patient, "RevokeConsent", &["C1", ""], &[])
+            .await,
+    );
+    let (o, _) = w.store_form(clerk, "C1", P1, "revocation", 1).await;
+    assert_denied(&o, 409, "conflict: ", "consent C1 is already revoked");
+    assert_ok(&w.submit(clerk, "ErasePatient", &[P1], &[]).await);
+    let (o, _) = w.store_form(clerk, "C2", P1, "grant", 1).await;
+    assert_denied(&o, 409, "conflict: ", "is erased");
 }
 
 #[tokio::test]
 async fn grant_refusals() {
     let w = World::with_patients().await;
-    let args = ["C1", P1, MJH, "treatment", r#"["lab"]"#, PERIOD_2024];
+    let args = ["C1", P1, MJH, "treatment", r#"["lab"]"#, PERIOD_2024, ""];
     let o = w.submit(&w.p.smc_doctor, "GrantConsent", &args, &[]).await;
     assert_denied(
         &o,
@@ -163,19 +261,24 @@ async fn grant_refusals() {
         "forbidden: GrantConsent: ",
         "only a patient or a clerk may call it",
     );
-    let d = doc(1);
+    let h = hash(1, b"signed form");
+    let with_form = ["C1", P1, MJH, "treatment", r#"["lab"]"#, PERIOD_2024, &h];
     let o = w
-        .submit(
-            &w.p.pharmacy_clerk,
-            "GrantConsent",
-            &args,
-            &[("consent_document", d.as_bytes())],
-        )
+        .submit(&w.p.pharmacy_clerk, "GrantConsent", &with_form, &[])
         .await;
     assert_denied(
         &o,
         403,
         "forbidden: GrantConsent: ",
+        "a hospital clerk recording a signed form",
+    );
+    let (o, _) = w
+        .store_form(&w.p.pharmacy_clerk, "C1", P1, "grant", 1)
+        .await;
+    assert_denied(
+        &o,
+        403,
+        "forbidden: StoreConsentForm: ",
         "a hospital clerk recording a signed form",
     );
     // A patient identity issued by another hospital, or another patient, cannot consent for P1.
@@ -268,7 +371,9 @@ async fn grant_refuses_bad_input_naming_the_field() {
         ),
     ];
     for (args, prefix, rule) in cases {
-        let o = w.submit(p, "GrantConsent", args, &[]).await;
+        let mut args = args.to_vec();
+        args.push("");
+        let o = w.submit(p, "GrantConsent", &args, &[]).await;
         assert_denied(&o, 400, prefix, rule);
     }
 }
@@ -315,7 +420,7 @@ async fn revoke_by_the_patient_or_a_clerk_with_the_form() {
     );
 
     let o = w
-        .submit(&w.p.smc_doctor, "RevokeConsent", &["C1"], &[])
+        .submit(&w.p.smc_doctor, "RevokeConsent", &["C1", ""], &[])
         .await;
     assert_denied(
         &o,
@@ -324,29 +429,24 @@ async fn revoke_by_the_patient_or_a_clerk_with_the_form() {
         "only a patient or a clerk may call it",
     );
     let o = w
-        .submit(&w.p.mjh_patient, "RevokeConsent", &["C1"], &[])
+        .submit(&w.p.mjh_patient, "RevokeConsent", &["C1", ""], &[])
         .await;
     assert_denied(&o, 403, "forbidden: RevokeConsent: ", "only the patient");
     let o = w
-        .submit(&w.p.smc_clerk, "RevokeConsent", &["C1"], &[])
+        .submit(&w.p.smc_clerk, "RevokeConsent", &["C1", ""], &[])
         .await;
-    assert_denied(
-        &o,
-        400,
-        "bad input: consent_document: ",
-        "required in the transient map",
-    );
+    assert_denied(&o, 400, "bad input: document_hash: ", "StoreConsentForm");
     let o = w
-        .submit(&w.p.smc_patient, "RevokeConsent", &["C9"], &[])
+        .submit(&w.p.smc_patient, "RevokeConsent", &["C9", ""], &[])
         .await;
     assert_denied(&o, 404, "not found: ", "consent C9");
     let o = w
-        .submit(&w.p.smc_patient, "RevokeConsent", &[""], &[])
+        .submit(&w.p.smc_patient, "RevokeConsent", &["", ""], &[])
         .await;
     assert_denied(&o, 400, "bad input: consent_id: ", "must not be empty");
 
     let o = w
-        .submit(&w.p.smc_patient, "RevokeConsent", &["C1"], &[])
+        .submit(&w.p.smc_patient, "RevokeConsent", &["C1", ""], &[])
         .await;
     assert_ok(&o);
     let c = json(&o);
@@ -362,20 +462,24 @@ async fn revoke_by_the_patient_or_a_clerk_with_the_form() {
         )
     );
     let o = w
-        .submit(&w.p.smc_patient, "RevokeConsent", &["C1"], &[])
+        .submit(&w.p.smc_patient, "RevokeConsent", &["C1", ""], &[])
         .await;
     assert_denied(&o, 409, "conflict: ", "consent C1 is already revoked");
 
-    let d = doc(8);
-    let o = w
-        .submit(
-            &w.p.smc_clerk,
-            "RevokeConsent",
-            &["C2"],
-            &[("consent_document", d.as_bytes())],
-        )
+    let (o, h) = w
+        .store_form(&w.p.smc_clerk, "C2", "", "revocation", 8)
         .await;
     assert_ok(&o);
+    assert_private_only(&o, SMC_PHI);
+    assert_eq!(
+        w.state_of("Consent", &["C2"]).expect("consent")["status"],
+        "active"
+    );
+    let o = w
+        .submit(&w.p.smc_clerk, "RevokeConsent", &["C2", &h], &[])
+        .await;
+    assert_ok(&o);
+    assert_public_only(&o);
     assert_eq!(json(&o)["revocation_document_org"], SMC);
     assert!(
         w.private_of(SMC_PHI, "ConsentDocument", &["C2", "revocation"])
@@ -506,7 +610,7 @@ async fn check_answers_for_now_and_for_the_scope() {
     assert_denied(&o, 400, "bad input: purpose: ", "unknown variant `care`");
     // Revoked: no longer granted.
     assert_ok(
-        &w.submit(&w.p.smc_patient, "RevokeConsent", &["C1"], &[])
+        &w.submit(&w.p.smc_patient, "RevokeConsent", &["C1", ""], &[])
             .await,
     );
     assert_eq!(check("lab").await, json!({"granted": false}));
@@ -532,7 +636,7 @@ async fn a_grant_takes_effect_from_the_next_block() {
         .ledger
         .tx(&w.p.smc_patient)
         .function("GrantConsent")
-        .args(["C1", P1, MJH, "treatment", r#"["lab"]"#, PERIOD_2024])
+        .args(["C1", P1, MJH, "treatment", r#"["lab"]"#, PERIOD_2024, ""])
         .simulate(w.cc)
         .await
         .expect("runs");
@@ -573,7 +677,7 @@ async fn a_grant_takes_effect_from_the_next_block() {
         .ledger
         .tx(&w.p.smc_patient)
         .function("RevokeConsent")
-        .arg("C1")
+        .args(["C1", ""])
         .simulate(w.cc)
         .await
         .expect("runs");

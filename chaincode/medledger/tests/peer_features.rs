@@ -9,15 +9,17 @@ use fabric_chaincode::testing::TxOutcome;
 
 async fn scenario(w: &World) -> Vec<TxOutcome> {
     let mut out = Vec::new();
-    let s = salt(1);
+    let stored = w
+        .store_demographics(&w.p.smc_clerk, P1, DEMOGRAPHICS, 1)
+        .await;
+    let h = json(&stored)["commitment"]
+        .as_str()
+        .expect("a commitment")
+        .to_owned();
+    out.push(stored);
     out.push(
-        w.submit(
-            &w.p.smc_clerk,
-            "RegisterPatient",
-            &[P1],
-            &[("patient", DEMOGRAPHICS.as_bytes()), ("salt", s.as_bytes())],
-        )
-        .await,
+        w.submit(&w.p.smc_clerk, "RegisterPatient", &[P1, &h], &[])
+            .await,
     );
     out.push(
         w.grant(

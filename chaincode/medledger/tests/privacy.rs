@@ -11,6 +11,31 @@ use common::*;
 use fabric_chaincode::testing::{TestIdentity, TxOutcome};
 use fabric_sdk::ledger::StateReader;
 
+/// The private phases of PHI writes: only the caller's PHI collection, endorsed by its
+/// organisation alone; no public write, no event.
+const PRIVATE_PHASES: &[&str] = &[
+    "StorePatientDemographics",
+    "StoreRecordContent",
+    "StoreConsentForm",
+];
+
+/// Their public phases: no transient data, no private write.
+const PUBLIC_PHASES: &[&str] = &[
+    "RegisterPatient",
+    "AddRecord",
+    "GrantConsent",
+    "RevokeConsent",
+];
+
+/// The commitment a private phase answered.
+fn commitment(r: &Recorder<'_>) -> String {
+    let o = &r.calls.last().expect("a call").3;
+    json(o)["commitment"]
+        .as_str()
+        .expect("a commitment")
+        .to_owned()
+}
+
 /// Every call made, with its arguments and outcome.
 struct Recorder<'w> {
     w: &'w World,
@@ -21,6 +46,11 @@ impl<'w> Recorder<'w> {
     async fn submit(&mut self, who: &TestIdentity, f: &str, args: &[&str], t: &[(&str, &[u8])]) {
         let o = self.w.submit(who, f, args, t).await;
         assert_ok(&o);
+        if PUBLIC_PHASES.contains(&f) {
+            // The public phase of a PHI write: no transient data, no private write.
+            assert!(t.is_empty(), "{f} was sent transient data");
+            assert_public_only(&o);
+        }
         self.calls.push((
             f.to_owned(),
             args.iter().map(|a| a.to_string()).collect(),
@@ -55,7 +85,7 @@ async fn nothing_public_carries_phi() {
     let s5 = salt(5);
     r.submit(
         &p.smc_clerk,
-        "RegisterPatient",
+        "StorePatientDemographics",
         &[P1],
         &[
             ("patient", DEMOGRAPHICS.as_bytes()),
@@ -63,9 +93,12 @@ async fn nothing_public_carries_phi() {
         ],
     )
     .await;
+    let h = commitment(&r);
+    r.submit(&p.smc_clerk, "RegisterPatient", &[P1, &h], &[])
+        .await;
     r.submit(
         &p.mjh_doctor,
-        "RegisterPatient",
+        "StorePatientDemographics",
         &[P2],
         &[
             ("patient", DEMOGRAPHICS2.as_bytes()),
@@ -73,6 +106,9 @@ async fn nothing_public_carries_phi() {
         ],
     )
     .await;
+    let h = commitment(&r);
+    r.submit(&p.mjh_doctor, "RegisterPatient", &[P2, &h], &[])
+        .await;
     r.query(&p.smc_clerk, "GetPatient", &[P1]).await;
 
     r.submit(
@@ -85,6 +121,7 @@ async fn nothing_public_carries_phi() {
             "treatment",
             r#"["encounter","lab"]"#,
             PERIOD_2024,
+            "",
         ],
         &[],
     )
@@ -96,6 +133,14 @@ async fn nothing_public_carries_phi() {
     );
     r.submit(
         &p.smc_clerk,
+        "StoreConsentForm",
+        &["C2", P1, "grant"],
+        &[("consent_document", doc.as_bytes())],
+    )
+    .await;
+    let h = commitment(&r);
+    r.submit(
+        &p.smc_clerk,
         "GrantConsent",
         &[
             "C2",
@@ -104,24 +149,36 @@ async fn nothing_public_carries_phi() {
             "insurance_claim",
             r#"["encounter"]"#,
             PERIOD_2024,
+            &h,
         ],
-        &[("consent_document", doc.as_bytes())],
+        &[],
     )
     .await;
     r.submit(
         &p.mjh_clerk,
-        "GrantConsent",
-        &["C3", P1, MJH, "research", r#"["lab"]"#, PERIOD_2024],
+        "StoreConsentForm",
+        &["C3", P1, "grant"],
         &[("consent_document", doc.as_bytes())],
+    )
+    .await;
+    let h = commitment(&r);
+    r.submit(
+        &p.mjh_clerk,
+        "GrantConsent",
+        &["C3", P1, MJH, "research", r#"["lab"]"#, PERIOD_2024, &h],
+        &[],
     )
     .await;
     r.submit(
         &p.smc_clerk,
-        "RevokeConsent",
-        &["C3"],
+        "StoreConsentForm",
+        &["C3", P1, "revocation"],
         &[("consent_document", doc.as_bytes())],
     )
     .await;
+    let h = commitment(&r);
+    r.submit(&p.smc_clerk, "RevokeConsent", &["C3", &h], &[])
+        .await;
     r.query(&p.smc_patient, "ListConsents", &[P1]).await;
     r.query(
         &p.mjh_doctor,
@@ -134,12 +191,19 @@ async fn nothing_public_carries_phi() {
     let s2 = salt(2);
     r.submit(
         &p.smc_doctor,
-        "AddRecord",
-        &["E1", P1, "encounter", "Encounter", &h, LOCATION],
+        "StoreRecordContent",
+        &["E1", P1, &h],
         &[
             ("record_content", RECORD_CONTENT.as_bytes()),
             ("salt", s2.as_bytes()),
         ],
+    )
+    .await;
+    r.submit(
+        &p.smc_doctor,
+        "AddRecord",
+        &["E1", P1, "encounter", "Encounter", &h, LOCATION, "true"],
+        &[],
     )
     .await;
     r.query(&p.smc_nurse, "GetRecord", &["E1"]).await;
@@ -262,6 +326,16 @@ async fn nothing_public_carries_phi() {
             for m in &ns.kv.metadata_writes {
                 assert_no_phi(&format!("metadata key written by {f}"), &m.key);
             }
+        }
+        if PRIVATE_PHASES.contains(&f.as_str()) {
+            // A private phase: no public write, no event (events are public).
+            for ns in &o.rwset.namespaces {
+                assert!(ns.kv.writes.is_empty(), "{f} wrote public state");
+                assert!(ns.kv.metadata_writes.is_empty(), "{f} wrote metadata");
+            }
+            assert!(o.event.is_none(), "{f} emitted an event");
+            assert!(!o.private_writes(SMC_PHI).is_empty() || !o.private_writes(MJH_PHI).is_empty());
+            continue;
         }
         let e = o.event.as_ref().expect("every state change emits an event");
         assert_no_phi(&format!("event name of {f}"), &e.event_name);

@@ -317,7 +317,7 @@ async fn consent_case(ops: Vec<ConsentOp>) {
                     .submit(
                         &w.p.smc_patient,
                         "GrantConsent",
-                        &[&format!("C{k}"), P1, MJH, "treatment", scopes, &period],
+                        &[&format!("C{k}"), P1, MJH, "treatment", scopes, &period, ""],
                         &[],
                     )
                     .await;
@@ -335,7 +335,12 @@ async fn consent_case(ops: Vec<ConsentOp>) {
             }
             ConsentOp::Revoke { k } => {
                 let o = w
-                    .submit(&w.p.smc_patient, "RevokeConsent", &[&format!("C{k}")], &[])
+                    .submit(
+                        &w.p.smc_patient,
+                        "RevokeConsent",
+                        &[&format!("C{k}"), ""],
+                        &[],
+                    )
                     .await;
                 match model.get_mut(&k) {
                     Some(c) if c.active => {
@@ -404,17 +409,26 @@ fn collect_private(into: &mut BTreeMap<String, Vec<String>>, o: &TxOutcome) {
     }
 }
 
-/// An encounter record of P1 at Seoul Medical Center, with or without content on the ledger.
-async fn record(w: &World, n: usize, content: bool) -> TxOutcome {
+/// An encounter record of P1 at Seoul Medical Center, with or without content on the ledger
+/// (its private phase's writes go to `written`).
+async fn record(
+    w: &World,
+    n: usize,
+    content: bool,
+    written: &mut BTreeMap<String, Vec<String>>,
+) -> TxOutcome {
     let id = format!("R{n}");
     if content {
+        let o = w.store_content(&w.p.smc_doctor, &id, P1).await;
+        assert_ok(&o);
+        collect_private(written, &o);
         w.add_record(&w.p.smc_doctor, &id, P1, "encounter").await
     } else {
         let h = hash(1, b"doc");
         w.submit(
             &w.p.smc_nurse,
             "AddRecord",
-            &[&id, P1, "encounter", "Encounter", &h, LOCATION],
+            &[&id, P1, "encounter", "Encounter", &h, LOCATION, ""],
             &[],
         )
         .await
@@ -424,9 +438,13 @@ async fn record(w: &World, n: usize, content: bool) -> TxOutcome {
 async fn erasure_case(ops: Vec<PhiOp>) {
     let w = World::with_patients().await;
     let mut written = BTreeMap::new();
+    // The registration's private phase: the demographics and their seal.
     let reg =
         fabric_sdk::tx::composite_key::create_composite_key("Demographics", &[P1]).expect("key");
-    written.insert(SMC_PHI.to_owned(), vec![reg]);
+    let seal =
+        fabric_sdk::tx::composite_key::create_composite_key("PhiSeal", &["Demographics", P1])
+            .expect("key");
+    written.insert(SMC_PHI.to_owned(), vec![reg, seal]);
     assert_ok(
         &w.grant(
             &w.p.smc_patient,
@@ -441,7 +459,7 @@ async fn erasure_case(ops: Vec<PhiOp>) {
     for (n, op) in ops.into_iter().enumerate() {
         match op {
             PhiOp::Record { content } => {
-                let o = record(&w, n, content).await;
+                let o = record(&w, n, content, &mut written).await;
                 assert_ok(&o);
                 collect_private(&mut written, &o);
             }
@@ -467,43 +485,31 @@ async fn erasure_case(ops: Vec<PhiOp>) {
                 }
             }
             PhiOp::PaperConsent { revoke } => {
-                let doc = format!(
-                    r#"{{"document_hash":"{}","salt":"{}"}}"#,
-                    hash(6, b"form"),
-                    salt(6)
-                );
+                let id = format!("CP{n}");
+                let (o, h) = w.store_form(&w.p.smc_clerk, &id, P1, "grant", 6).await;
+                assert_ok(&o);
+                collect_private(&mut written, &o);
                 let o = w
                     .submit(
                         &w.p.smc_clerk,
                         "GrantConsent",
-                        &[
-                            &format!("CP{n}"),
-                            P1,
-                            MJH,
-                            "treatment",
-                            r#"["lab"]"#,
-                            PERIOD_2024,
-                        ],
-                        &[("consent_document", doc.as_bytes())],
+                        &[&id, P1, MJH, "treatment", r#"["lab"]"#, PERIOD_2024, &h],
+                        &[],
                     )
                     .await;
                 assert_ok(&o);
-                collect_private(&mut written, &o);
                 if revoke {
-                    let o = w
-                        .submit(
-                            &w.p.smc_clerk,
-                            "RevokeConsent",
-                            &[&format!("CP{n}")],
-                            &[("consent_document", doc.as_bytes())],
-                        )
-                        .await;
+                    let (o, h) = w.store_form(&w.p.smc_clerk, &id, P1, "revocation", 7).await;
                     assert_ok(&o);
                     collect_private(&mut written, &o);
+                    let o = w
+                        .submit(&w.p.smc_clerk, "RevokeConsent", &[&id, &h], &[])
+                        .await;
+                    assert_ok(&o);
                 }
             }
             PhiOp::Claim { decide, pay } => {
-                let o = record(&w, n, false).await;
+                let o = record(&w, n, false, &mut written).await;
                 assert_ok(&o);
                 let o = w
                     .submit_claim(

@@ -1,4 +1,4 @@
-//! AddRecord, GetRecord, AccessRecord: each allowed case and each refusal.
+//! StoreRecordContent, AddRecord, GetRecord, AccessRecord: each allowed case and each refusal.
 
 mod common;
 
@@ -8,8 +8,19 @@ use serde_json::json;
 #[tokio::test]
 async fn add_keeps_metadata_public_and_content_private() {
     let w = World::with_patients().await;
+    // Phase 1: the content and its seal, in the author's hospital's collection only.
+    let o = w.store_content(&w.p.smc_doctor, "E1", P1).await;
+    assert_ok(&o);
+    assert_private_only(&o, SMC_PHI);
+    assert_eq!(
+        json(&o),
+        json!({"id": "E1", "collection": SMC_PHI, "commitment": hash(2, RECORD_CONTENT.as_bytes())})
+    );
+    assert!(w.state_of("Record", &["E1"]).is_none());
+    // Phase 2: public, no transient data.
     let o = w.add_record(&w.p.smc_doctor, "E1", P1, "encounter").await;
     assert_ok(&o);
+    assert_public_only(&o);
     let r = json(&o);
     assert_eq!(r["record_id"], "E1");
     assert_eq!(r["patient_id"], P1);
@@ -39,7 +50,7 @@ async fn add_keeps_metadata_public_and_content_private() {
         .submit(
             &w.p.smc_nurse,
             "AddRecord",
-            &["L1", P1, "lab", "Observation", &h, LOCATION],
+            &["L1", P1, "lab", "Observation", &h, LOCATION, ""],
             &[],
         )
         .await;
@@ -51,8 +62,32 @@ async fn add_keeps_metadata_public_and_content_private() {
     assert_eq!(json(&o)["org"], MJH);
     assert!(w.private_of(MJH_PHI, "RecordContent", &["M1"]).is_some());
     assert!(w.private_of(SMC_PHI, "RecordContent", &["M1"]).is_none());
-    // Without an id, one is derived from the transaction.
-    let o = w.add_record(&w.p.smc_doctor, "", P1, "lab").await;
+    // Without an id, the private phase derives one from its transaction; the public phase
+    // takes it.
+    let o = w.store_content(&w.p.smc_doctor, "", P1).await;
+    assert_ok(&o);
+    let id = format!("REC-{}", &o.txid[..32]);
+    assert_eq!(json(&o)["id"], id.as_str());
+    let h = hash(2, RECORD_CONTENT.as_bytes());
+    let o = w
+        .submit(
+            &w.p.smc_doctor,
+            "AddRecord",
+            &[&id, P1, "lab", "Encounter", &h, LOCATION, "true"],
+            &[],
+        )
+        .await;
+    assert_ok(&o);
+    assert_eq!(json(&o)["record_id"], id.as_str());
+    // Without an id and without content, AddRecord derives it from its own transaction.
+    let o = w
+        .submit(
+            &w.p.smc_nurse,
+            "AddRecord",
+            &["", P1, "lab", "Observation", &h, LOCATION, "false"],
+            &[],
+        )
+        .await;
     assert_ok(&o);
     assert_eq!(json(&o)["record_id"], format!("REC-{}", &o.txid[..32]));
 }
@@ -60,23 +95,37 @@ async fn add_keeps_metadata_public_and_content_private() {
 #[tokio::test]
 async fn add_refusals() {
     let w = World::with_patients().await;
+    let h = hash(2, RECORD_CONTENT.as_bytes());
     for (who, caller) in [
         (&w.p.smc_clerk, "clerk of SeoulMedicalCenterMSP"),
         (&w.p.smc_patient, "patient of SeoulMedicalCenterMSP"),
         (&w.p.pharmacist, "pharmacist of PharmacyMSP"),
         (&w.p.nhis_officer, "claims_officer of NHISMSP"),
     ] {
-        let o = w.add_record(who, "E1", P1, "encounter").await;
+        let o = w.store_content(who, "E1", P1).await;
+        assert_denied(
+            &o,
+            403,
+            "forbidden: StoreRecordContent: ",
+            "only a doctor or a nurse of a hospital may call it",
+        );
+        assert!(o.message().contains(caller), "{}", o.message());
+        let o = w
+            .submit(
+                who,
+                "AddRecord",
+                &["E1", P1, "lab", "Encounter", &h, LOCATION, ""],
+                &[],
+            )
+            .await;
         assert_denied(
             &o,
             403,
             "forbidden: AddRecord: ",
             "only a doctor or a nurse of a hospital may call it",
         );
-        assert!(o.message().contains(caller), "{}", o.message());
     }
     let doctor = &w.p.smc_doctor;
-    let h = hash(2, RECORD_CONTENT.as_bytes());
     let s = salt(2);
     let content: &[(&str, &[u8])] = &[
         ("record_content", RECORD_CONTENT.as_bytes()),
@@ -85,28 +134,74 @@ async fn add_refusals() {
     let other = hash(3, b"other");
     let no_salt: &[(&str, &[u8])] = &[("record_content", RECORD_CONTENT.as_bytes())];
     let binary: &[(&str, &[u8])] = &[("record_content", &[0xff, 0x00]), ("salt", s.as_bytes())];
-    let cases: Vec<([&str; 6], Transient, &str, &str)> = vec![
+    // The private phase checks the content.
+    let store_cases: Vec<([&str; 3], Transient, &str, &str)> = vec![
         (
-            ["E1", P1, "xray", "Encounter", &h, LOCATION],
-            content,
-            "bad input: category: ",
-            "unknown variant `xray`",
-        ),
-        (
-            ["E1", P1, "lab", "Patient", &h, LOCATION],
-            content,
-            "bad input: resource_type: ",
-            "unknown variant `Patient`",
-        ),
-        (
-            ["E1", P1, "lab", "Encounter", "abc", LOCATION],
+            ["E1", P1, "abc"],
             content,
             "bad input: content_hash: ",
             "64 hex digits",
         ),
         (
-            ["E1", P1, "lab", "Encounter", &h, "http://emr.example/1"],
+            ["E1", "P 1", &h],
             content,
+            "bad input: patient_id: ",
+            "only ASCII",
+        ),
+        (
+            ["E1", P1, &other],
+            content,
+            "bad input: content_hash: ",
+            "does not match the record content",
+        ),
+        (
+            ["E1", P1, &h],
+            no_salt,
+            "bad input: salt: ",
+            "required in the transient map",
+        ),
+        (
+            ["E1", P1, &h],
+            binary,
+            "bad input: record_content: ",
+            "UTF-8",
+        ),
+        (
+            ["E1", P1, &h],
+            &[],
+            "bad input: record_content: ",
+            "required in the transient map",
+        ),
+    ];
+    for (args, transient, prefix, rule) in store_cases {
+        let o = w
+            .submit(doctor, "StoreRecordContent", &args, transient)
+            .await;
+        assert_denied(&o, 400, prefix, rule);
+    }
+    // The public phase checks the metadata, and the stored content by its seal.
+    let public_cases: Vec<([&str; 7], Transient, &str, &str)> = vec![
+        (
+            ["E1", P1, "xray", "Encounter", &h, LOCATION, ""],
+            &[],
+            "bad input: category: ",
+            "unknown variant `xray`",
+        ),
+        (
+            ["E1", P1, "lab", "Patient", &h, LOCATION, ""],
+            &[],
+            "bad input: resource_type: ",
+            "unknown variant `Patient`",
+        ),
+        (
+            ["E1", P1, "lab", "Encounter", "abc", LOCATION, ""],
+            &[],
+            "bad input: content_hash: ",
+            "64 hex digits",
+        ),
+        (
+            ["E1", P1, "lab", "Encounter", &h, "http://emr.example/1", ""],
+            &[],
             "bad input: location: ",
             "https:// URL or a urn: URI",
         ),
@@ -118,8 +213,9 @@ async fn add_refusals() {
                 "Encounter",
                 &h,
                 "https://emr.example/doc?patient=홍길동",
+                "",
             ],
-            content,
+            &[],
             "bad input: location: ",
             "printable ASCII",
         ),
@@ -131,44 +227,76 @@ async fn add_refusals() {
                 "Encounter",
                 &h,
                 "https://emr.example/doc?id=1",
+                "",
             ],
-            content,
+            &[],
             "bad input: location: ",
             "query string",
         ),
         (
-            ["E1", "P 1", "lab", "Encounter", &h, LOCATION],
-            content,
+            ["E1", "P 1", "lab", "Encounter", &h, LOCATION, ""],
+            &[],
             "bad input: patient_id: ",
             "only ASCII",
         ),
         (
-            ["E1", P1, "lab", "Encounter", &other, LOCATION],
+            ["E1", P1, "lab", "Encounter", &h, LOCATION, "maybe"],
+            &[],
+            "bad input: content_on_ledger: ",
+            "",
+        ),
+        (
+            ["E1", P1, "lab", "Encounter", &h, LOCATION, "true"],
             content,
-            "bad input: content_hash: ",
-            "does not match the record content",
-        ),
-        (
-            ["E1", P1, "lab", "Encounter", &h, LOCATION],
-            no_salt,
-            "bad input: salt: ",
-            "required in the transient map",
-        ),
-        (
-            ["E1", P1, "lab", "Encounter", &h, LOCATION],
-            binary,
             "bad input: record_content: ",
-            "UTF-8",
+            "StoreRecordContent",
         ),
     ];
-    for (args, transient, prefix, rule) in cases {
+    for (args, transient, prefix, rule) in public_cases {
         let o = w.submit(doctor, "AddRecord", &args, transient).await;
         assert_denied(&o, 400, prefix, rule);
     }
+    let add = |id: &'static str, hash: String| {
+        let w = &w;
+        async move {
+            w.submit(
+                doctor,
+                "AddRecord",
+                &[id, P1, "lab", "Encounter", &hash, LOCATION, "true"],
+                &[],
+            )
+            .await
+        }
+    };
+    // Content on the ledger, but nothing stored, or stored with another commitment.
+    let o = add("E1", h.clone()).await;
+    assert_denied(
+        &o,
+        404,
+        "not found: content of record E1 in SeoulMedicalCenterPHI",
+        "StoreRecordContent",
+    );
+    assert_ok(&w.store_content(doctor, "E1", P1).await);
+    let o = add("E1", other.clone()).await;
+    assert_denied(&o, 400, "bad input: content_hash: ", "does not match");
+    // Stored by Seoul Medical Center: a Myongji doctor's AddRecord finds nothing in Myongji's.
+    let o = w
+        .submit(
+            &w.p.mjh_doctor,
+            "AddRecord",
+            &["E1", P1, "lab", "Encounter", &h, LOCATION, "true"],
+            &[],
+        )
+        .await;
+    assert_denied(&o, 404, "not found: ", "in MyongjiHospitalPHI");
+
     let o = w.add_record(doctor, "E1", "P-NOBODY", "lab").await;
     assert_denied(&o, 404, "not found: ", "patient P-NOBODY");
     assert_ok(&w.add_record(doctor, "E1", P1, "lab").await);
-    let o = w.add_record(doctor, "E1", P1, "lab").await;
+    // Both phases refuse a used id.
+    let o = w.store_content(doctor, "E1", P1).await;
+    assert_denied(&o, 409, "conflict: ", "record E1 already exists");
+    let o = add("E1", h.clone()).await;
     assert_denied(&o, 409, "conflict: ", "record E1 already exists");
 }
 
@@ -349,7 +477,7 @@ async fn access_checks_consent_and_logs() {
 
     // Revoked: refused again.
     assert_ok(
-        &w.submit(&w.p.smc_patient, "RevokeConsent", &["C1"], &[])
+        &w.submit(&w.p.smc_patient, "RevokeConsent", &["C1", ""], &[])
             .await,
     );
     let o = w

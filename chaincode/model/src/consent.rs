@@ -22,6 +22,16 @@ string_enum! {
 }
 
 string_enum! {
+    /// Which signed form of a consent `StoreConsentForm` stores.
+    pub enum ConsentForm {
+        /// The form granting the consent (`GrantConsent`).
+        Grant = "grant",
+        /// The form revoking it (`RevokeConsent`).
+        Revocation = "revocation",
+    }
+}
+
+string_enum! {
     /// A consent's status.
     pub enum ConsentStatus {
         /// In force during its period.

@@ -26,6 +26,7 @@ mod enums;
 pub mod error;
 pub mod money;
 pub mod patient;
+pub mod phi;
 pub mod prescription;
 pub mod record;
 pub mod time;
@@ -42,13 +43,16 @@ pub use claim::{
     ClaimResponsePrivate, ClaimStatus, ClaimView,
 };
 pub use commitment::{Commitment, Salt, commit, commit_json, sha256};
-pub use consent::{Consent, ConsentCheck, ConsentDocument, ConsentPurpose, ConsentStatus};
+pub use consent::{
+    Consent, ConsentCheck, ConsentDocument, ConsentForm, ConsentPurpose, ConsentStatus,
+};
 pub use error::{ModelError, ValidationError};
 pub use money::Krw;
 pub use patient::{
     Address, AdministrativeGender, ErasureReceipt, HumanName, Patient, PatientDemographics,
     PatientPrivate, PatientStatus, PatientView,
 };
+pub use phi::StoredPhi;
 pub use prescription::{
     Medication, MedicationDispense, MedicationRequest, PrescriptionContent, PrescriptionInput,
     PrescriptionPrivate, PrescriptionStatus, PrescriptionView, Route,

@@ -114,16 +114,18 @@ impl<T> Call<T> {
         self
     }
 
-    /// Marks a call whose transient data goes into the calling organisation's own PHI
-    /// collection (one member): the client names the endorsing organisations itself (see
-    /// [`MedLedgerClient::with_co_endorsers`](crate::MedLedgerClient::with_co_endorsers)).
+    /// Marks the private phase of a PHI write (`StorePatientDemographics`,
+    /// `StoreRecordContent`, `StoreConsentForm`): its transient data goes into the calling
+    /// organisation's own PHI collection (one member), so the client has that organisation
+    /// alone endorse it.
     pub(crate) fn own_phi(mut self) -> Self {
         self.own_phi = true;
         self
     }
 
-    /// Whether the transient data goes into the calling organisation's own PHI collection.
-    pub fn writes_own_phi(&self) -> bool {
+    /// Whether this is the private phase of a PHI write, endorsed by the caller's
+    /// organisation alone.
+    pub fn is_private_phase(&self) -> bool {
         self.own_phi
     }
 

@@ -2,7 +2,6 @@
 //! returns ([`Committed`]) or prepares ([`Prepared`]).
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fabric_sdk::gateway::{Connection, ConnectionProfile, Contract, Gateway, Network, Transaction};
@@ -35,13 +34,7 @@ pub const CHANNEL_NAME: &str = "medledger";
 #[derive(Debug, Clone)]
 pub struct MedLedgerClient {
     contract: Contract,
-    co_endorsers: Arc<[String]>,
 }
-
-/// The organisations asked, in this order, to co-endorse a transaction whose private data
-/// goes into the caller's own PHI collection (see [`MedLedgerClient::with_co_endorsers`]).
-pub const DEFAULT_CO_ENDORSERS: [&str; 3] =
-    ["NHISMSP", "SeoulMedicalCenterMSP", "MyongjiHospitalMSP"];
 
 impl MedLedgerClient {
     /// A client over a fabric-sdk gateway (an identity with its signer, on a connection), for
@@ -54,50 +47,19 @@ impl MedLedgerClient {
     pub fn with_chaincode(gateway: &Gateway, channel: &str, chaincode: &str) -> Self {
         MedLedgerClient {
             contract: gateway.network(channel).contract(chaincode),
-            co_endorsers: DEFAULT_CO_ENDORSERS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
         }
     }
 
-    /// Who co-endorses a write into the caller's own PHI collection.
-    ///
-    /// `RegisterPatient`, `AddRecord` with content, and a clerk's `GrantConsent` /
-    /// `RevokeConsent` write the caller hospital's PHI collection (its only member) and public
-    /// state, which the chaincode policy `OutOf(2, SMC, MJH, NHIS)` guards: a second
-    /// organisation must endorse, and it receives the transient data to simulate the call.
-    /// The gateway does not pick a non-member for transient data by itself; the client names
-    /// the endorsers: its own organisation and the first of `msp_ids` that is not it (by
-    /// default [`DEFAULT_CO_ENDORSERS`]: NHIS, the national insurer, then the hospitals). Its
-    /// peer holds the data only while the transaction is endorsed; the ledger and the
-    /// collection's other copies stay with the members.
-    #[must_use]
-    pub fn with_co_endorsers<I, S>(mut self, msp_ids: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.co_endorsers = msp_ids.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// The endorsing organisations for `call`: its own choice, else for a write into the
-    /// caller's PHI collection the caller's organisation and a co-endorser, else `None` (the
-    /// gateway plans).
+    /// The endorsing organisations for `call`: its own choice, else for the private phase of
+    /// a PHI write ([`Call::is_private_phase`]) the caller's organisation alone — the only
+    /// member of the collection it writes, whose policy is the only one that applies — else
+    /// `None` (the gateway plans: chaincode, collection and key-level policies).
     pub fn endorsers_for<T>(&self, call: &Call<T>) -> Option<Vec<String>> {
         if let Some(orgs) = call.endorsing_organizations() {
             return Some(orgs.to_vec());
         }
-        if !call.writes_own_phi() {
-            return None;
-        }
-        let me = self.msp_id();
-        let mut orgs = vec![me.to_owned()];
-        if let Some(other) = self.co_endorsers.iter().find(|o| o.as_str() != me) {
-            orgs.push(other.clone());
-        }
-        Some(orgs)
+        call.is_private_phase()
+            .then(|| vec![self.msp_id().to_owned()])
     }
 
     /// A client on an open connection, signing as `identity`.
@@ -235,6 +197,7 @@ impl<T> Prepared<T> {
             transaction_id: status.transaction_id,
             block_number: status.block_number,
             elapsed: self.started.elapsed(),
+            private_transaction_id: None,
         })
     }
 }
@@ -248,11 +211,24 @@ pub struct Committed<T> {
     pub transaction_id: String,
     /// The block the transaction committed in.
     pub block_number: u64,
-    /// From the proposal to the commit status (endorse, order, commit).
+    /// From the proposal to the commit status (endorse, order, commit); for a two-phase PHI
+    /// write, from the private phase's proposal.
     pub elapsed: Duration,
+    /// For a two-phase PHI write (`register_patient`, `add_record` with content, a consent
+    /// with a signed form): the private phase's transaction (`Store…`, endorsed by the
+    /// caller's organisation alone), committed before this one. `None` otherwise.
+    pub private_transaction_id: Option<String>,
 }
 
 impl<T> Committed<T> {
+    /// This public phase, after the private phase `stored`: its transaction id, and the
+    /// time from its proposal.
+    pub(crate) fn after<S>(mut self, stored: Committed<S>) -> Self {
+        self.elapsed += stored.elapsed;
+        self.private_transaction_id = Some(stored.transaction_id);
+        self
+    }
+
     /// The answer, dropping the transaction data.
     pub fn into_value(self) -> T {
         self.value

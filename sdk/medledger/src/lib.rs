@@ -1,7 +1,9 @@
 //! `medledger-sdk`: the typed client of the MedLedger medical chaincode, on fabric-sdk's
 //! Gateway client.
 //!
-//! - [`MedLedgerClient`]: one async method per chaincode function (27), named after it
+//! - [`MedLedgerClient`]: one async method per chaincode function (27; the private phases
+//!   `Store…` of two-phase PHI writes run inside `register_patient`, `add_record`,
+//!   `grant_consent` and `revoke_consent`), named after it
 //!   (`IssuePrescription` → [`MedLedgerClient::issue_prescription`]). Queries return the
 //!   model's types; transactions return [`Committed`]: the answer, the transaction id, the
 //!   block it committed in and the time it took.

@@ -1,6 +1,7 @@
 //! Refusals through the real network (403 naming the rule, 400 naming the field, refused
-//! after consent is revoked; none writes a block), and two concurrent dispenses of one
-//! prescription: exactly one commits, the other is MVCC_READ_CONFLICT.
+//! after consent is revoked; none writes a block), two concurrent dispenses of one
+//! prescription: exactly one commits, the other is MVCC_READ_CONFLICT, and the private phase
+//! of a PHI write: valid only with the collection member's endorsement.
 
 mod common;
 
@@ -91,6 +92,17 @@ async fn refusals_name_the_rule_or_the_field_and_write_nothing() {
     assert_eq!(
         (status, message.starts_with("bad input: validity_days: ")),
         (400, true),
+        "{message}"
+    );
+    // A two-phase write refused in its private phase commits neither phase.
+    let (status, message) = refusal(
+        nurse
+            .register_patient("P-SMC-000002", &demographics())
+            .await,
+    );
+    assert_eq!(status, 403, "{message}");
+    assert!(
+        message.starts_with("forbidden: StorePatientDemographics: "),
         "{message}"
     );
     // Unknown ids are 404.
@@ -209,5 +221,68 @@ async fn of_two_concurrent_dispenses_exactly_one_commits() {
         Err(e) => assert_eq!(e.status(), Some(409), "{e}"),
         Ok(c) => panic!("dispensed twice: {c:?}"),
     }
+    net.stop().await;
+}
+
+/// The private phase of a PHI write needs the collection's member: endorsed by NHIS alone (a
+/// non-member, which then saw the transient data) it commits invalid under the collection's
+/// policy `OR('SeoulMedicalCenterMSP.peer')`, stores nothing, and the public phase that names
+/// its commitment is refused. Endorsed by the member alone, the same call commits valid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_private_phase_needs_the_collection_member() {
+    let net = start().await;
+    let clerk = net.client(SMC_CLERK).await;
+
+    let call = calls::store_patient_demographics(PATIENT_ID, &demographics())
+        .unwrap()
+        .with_endorsing_organizations([NHIS]);
+    let err = clerk.submit(call).await.unwrap_err();
+    assert_eq!(
+        err.validation_code(),
+        Some(TxValidationCode::EndorsementPolicyFailure),
+        "{err}"
+    );
+    let Error::Commit { transaction_id, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(
+        net.endorsed_by(transaction_id),
+        (
+            TxValidationCode::EndorsementPolicyFailure,
+            vec![NHIS.to_owned()]
+        )
+    );
+
+    // Nothing was stored: the public phase finds no demographics.
+    let stored = clerk
+        .endorse(calls::store_patient_demographics(PATIENT_ID, &demographics()).unwrap())
+        .await
+        .unwrap();
+    let commitment = stored.value().commitment.clone();
+    let (status, message) = refusal(
+        clerk
+            .submit(calls::register_patient(PATIENT_ID, &commitment))
+            .await,
+    );
+    assert_eq!(status, 404, "{message}");
+    assert!(message.contains("StorePatientDemographics"), "{message}");
+
+    // Endorsed by the client's own choice (its organisation alone), it commits.
+    let stored = stored.submit().await.unwrap();
+    assert_eq!(
+        net.endorsed_by(&stored.transaction_id),
+        (TxValidationCode::Valid, vec![SMC.to_owned()])
+    );
+    let registered = clerk
+        .submit(calls::register_patient(PATIENT_ID, &commitment))
+        .await
+        .unwrap();
+    let (code, orgs) = net.endorsed_by(&registered.transaction_id);
+    assert_eq!(code, TxValidationCode::Valid);
+    assert_eq!(
+        orgs.len(),
+        2,
+        "the chaincode policy: two of SMC, MJH, NHIS: {orgs:?}"
+    );
     net.stop().await;
 }

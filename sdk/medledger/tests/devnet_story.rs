@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use fabric_sdk::gateway::{Checkpointer, FileCheckpointer};
+use fabric_sdk::gateway::{Checkpointer, FileCheckpointer, TxValidationCode};
 use medledger_model::{
     AssetType, CertificateKind, ClaimOutcome, ClaimResponse, ClaimStatus, ConsentPurpose,
     FhirResourceType, Krw, PatientStatus, PrescriptionStatus, RecordCategory, RevocationReason,
@@ -15,6 +15,19 @@ use medledger_model::{
 use medledger_sdk::{ConsentGrant, MedicalEvent, NewRecord, RecordDocument, SaltedDocument};
 
 const LAB: &str = r#"{"resourceType":"Observation","status":"final","code":{"text":"CRP"},"valueQuantity":{"value":12.1,"unit":"mg/L"}}"#;
+
+/// A two-phase PHI write: the private phase endorsed by Seoul Medical Center alone, the public
+/// one by two organisations (the chaincode policy), both valid.
+fn assert_phases(net: &Net, private: &Option<String>, public: &str) {
+    let private = private.as_deref().expect("a private phase");
+    assert_eq!(
+        net.endorsed_by(private),
+        (TxValidationCode::Valid, vec![SMC.to_owned()])
+    );
+    let (code, orgs) = net.endorsed_by(public);
+    assert_eq!(code, TxValidationCode::Valid);
+    assert_eq!(orgs.len(), 2, "{orgs:?}");
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_whole_story_runs_end_to_end() {
@@ -36,6 +49,13 @@ async fn the_whole_story_runs_end_to_end() {
         .unwrap();
     assert_eq!(registered.value.home_org, SMC);
     assert!(registered.block_number >= 1 && !registered.transaction_id.is_empty());
+    // Two phases: the demographics in a transaction endorsed by SMC alone (the collection's
+    // only member), then the public record under the chaincode policy (two organisations).
+    assert_phases(
+        &net,
+        &registered.private_transaction_id,
+        &registered.transaction_id,
+    );
     let view = smc_clerk.get_patient(PATIENT_ID).await.unwrap();
     assert_eq!(view.demographics, Some(demographics()));
     // Another hospital sees the pseudonym and status, not the demographics.
@@ -87,6 +107,11 @@ async fn the_whole_story_runs_end_to_end() {
         .unwrap();
     assert!(paper.value.consent_id.starts_with("CON-"), "derived id");
     assert_eq!(paper.value.document_org.as_deref(), Some(SMC));
+    assert_phases(&net, &paper.private_transaction_id, &paper.transaction_id);
+    assert_eq!(
+        to_mjh.private_transaction_id, None,
+        "no form, one transaction"
+    );
     assert_eq!(patient.list_consents(PATIENT_ID).await.unwrap().len(), 3);
 
     // Records at SMC: a lab result kept on the ledger, an encounter kept off it.
@@ -104,6 +129,7 @@ async fn the_whole_story_runs_end_to_end() {
         .unwrap();
     assert!(record.value.content_on_ledger);
     assert_eq!(record.value.content_hash, lab.salted.hash);
+    assert_phases(&net, &record.private_transaction_id, &record.transaction_id);
     let encounter = RecordDocument::off_ledger(b"{\"resourceType\":\"Encounter\"}").unwrap();
     smc_doctor
         .add_record(&NewRecord {

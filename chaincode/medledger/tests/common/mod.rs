@@ -328,6 +328,46 @@ pub fn assert_nothing_written(o: &TxOutcome) {
     assert!(o.payload().is_empty(), "a payload: {}", o.payload_str());
 }
 
+/// Asserts a private-phase transaction: writes to `collection` only — no public or metadata
+/// write, no other collection, no event (so the collection's policy alone applies).
+#[track_caller]
+pub fn assert_private_only(o: &TxOutcome, collection: &str) {
+    let mut wrote = false;
+    for ns in &o.rwset.namespaces {
+        assert!(ns.kv.writes.is_empty(), "public writes: {:?}", ns.kv.writes);
+        assert!(ns.kv.metadata_writes.is_empty(), "metadata writes");
+        for c in &ns.collections {
+            if !c.hashed.hashed_writes.is_empty() || !c.hashed.metadata_writes.is_empty() {
+                assert_eq!(c.collection, collection, "writes to another collection");
+                wrote = true;
+            }
+        }
+    }
+    assert!(wrote, "no private write to {collection}");
+    assert!(o.event.is_none(), "an event: {:?}", o.event);
+}
+
+/// Asserts a public-phase transaction: no private write and no transient data.
+#[track_caller]
+pub fn assert_public_only(o: &TxOutcome) {
+    for ns in &o.rwset.namespaces {
+        for c in &ns.collections {
+            assert!(
+                c.hashed.hashed_writes.is_empty() && c.hashed.metadata_writes.is_empty(),
+                "private writes to {}",
+                c.collection
+            );
+        }
+    }
+    let private = o
+        .simulation
+        .private
+        .as_ref()
+        .map(|p| p.ns_pvt_rwset.len())
+        .unwrap_or(0);
+    assert_eq!(private, 0, "a private write set");
+}
+
 // ------------------------------------------------------------------------------- the world
 
 /// A ledger, the chaincode and the people.
@@ -378,18 +418,61 @@ impl World {
             .expect("the test ledger runs the query")
     }
 
-    /// Registers a patient at a hospital (as its clerk).
+    /// Phase 1 of a registration: `StorePatientDemographics` as `who` under `salt(n)`.
+    pub async fn store_demographics(
+        &self,
+        who: &TestIdentity,
+        patient_id: &str,
+        demographics: &str,
+        n: u8,
+    ) -> TxOutcome {
+        let s = salt(n);
+        self.submit(
+            who,
+            "StorePatientDemographics",
+            &[patient_id],
+            &[("patient", demographics.as_bytes()), ("salt", s.as_bytes())],
+        )
+        .await
+    }
+
+    /// Registers a patient at a hospital (as its clerk): both phases.
     pub async fn register(&self, clerk: &TestIdentity, patient_id: &str, demographics: &str) {
-        let s = salt(1);
         let o = self
-            .submit(
-                clerk,
-                "RegisterPatient",
-                &[patient_id],
-                &[("patient", demographics.as_bytes()), ("salt", s.as_bytes())],
-            )
+            .store_demographics(clerk, patient_id, demographics, 1)
             .await;
         assert_ok(&o);
+        let commitment = json(&o)["commitment"]
+            .as_str()
+            .expect("a commitment")
+            .to_owned();
+        let o = self
+            .submit(clerk, "RegisterPatient", &[patient_id, &commitment], &[])
+            .await;
+        assert_ok(&o);
+    }
+
+    /// Phase 1 of a consent recorded with a signed form: `StoreConsentForm` as `who`, the form
+    /// `b"form"` under `salt(n)`. Answers the outcome and the form's commitment.
+    pub async fn store_form(
+        &self,
+        who: &TestIdentity,
+        consent_id: &str,
+        patient_id: &str,
+        form: &str,
+        n: u8,
+    ) -> (TxOutcome, String) {
+        let h = hash(n, b"form");
+        let doc = format!(r#"{{"document_hash":"{h}","salt":"{}"}}"#, salt(n));
+        let o = self
+            .submit(
+                who,
+                "StoreConsentForm",
+                &[consent_id, patient_id, form],
+                &[("consent_document", doc.as_bytes())],
+            )
+            .await;
+        (o, h)
     }
 
     /// P1 at Seoul Medical Center and P2 at Myongji Hospital.
@@ -420,13 +503,37 @@ impl World {
                 purpose,
                 scopes,
                 PERIOD_2024,
+                "",
             ],
             &[],
         )
         .await
     }
 
-    /// A record of `patient_id` at the author's hospital, with its content on the ledger.
+    /// Phase 1 of a record kept on the ledger: `StoreRecordContent` of `RECORD_CONTENT` under
+    /// `salt(2)`.
+    pub async fn store_content(
+        &self,
+        author: &TestIdentity,
+        record_id: &str,
+        patient_id: &str,
+    ) -> TxOutcome {
+        let h = hash(2, RECORD_CONTENT.as_bytes());
+        let s = salt(2);
+        self.submit(
+            author,
+            "StoreRecordContent",
+            &[record_id, patient_id, &h],
+            &[
+                ("record_content", RECORD_CONTENT.as_bytes()),
+                ("salt", s.as_bytes()),
+            ],
+        )
+        .await
+    }
+
+    /// A record of `patient_id` at the author's hospital, with its content on the ledger: both
+    /// phases. Answers the first refusal, or the public phase's outcome.
     pub async fn add_record(
         &self,
         author: &TestIdentity,
@@ -434,16 +541,18 @@ impl World {
         patient_id: &str,
         category: &str,
     ) -> TxOutcome {
+        let o = self.store_content(author, record_id, patient_id).await;
+        if o.status() != 200 {
+            return o;
+        }
+        // A derived id is fixed by the private phase.
+        let id = json(&o)["id"].as_str().expect("an id").to_owned();
         let h = hash(2, RECORD_CONTENT.as_bytes());
-        let s = salt(2);
         self.submit(
             author,
             "AddRecord",
-            &[record_id, patient_id, category, "Encounter", &h, LOCATION],
-            &[
-                ("record_content", RECORD_CONTENT.as_bytes()),
-                ("salt", s.as_bytes()),
-            ],
+            &[&id, patient_id, category, "Encounter", &h, LOCATION, "true"],
+            &[],
         )
         .await
     }

@@ -22,6 +22,10 @@ pub struct Step {
     /// For transactions: the transaction id and its block; absent for queries.
     pub transaction_id: Option<String>,
     pub block: Option<u64>,
+    /// For a two-phase PHI write: the private phase's transaction (`Store…`, endorsed by the
+    /// caller's organisation alone), committed before `transaction_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_transaction_id: Option<String>,
     pub elapsed_ms: u64,
     /// What came back (status, verdict, counts).
     pub outcome: String,
@@ -63,7 +67,11 @@ impl Recorder {
             who,
             function,
             action.into(),
-            Some((c.transaction_id.clone(), c.block_number)),
+            Some((
+                c.transaction_id.clone(),
+                c.block_number,
+                c.private_transaction_id.clone(),
+            )),
             c.elapsed,
             outcome.into(),
         );
@@ -86,7 +94,8 @@ impl Recorder {
         who: &Actor<'_>,
         function: &'static str,
         action: String,
-        tx: Option<(String, u64)>,
+        // The transaction id, its block and the private phase's transaction id, if any.
+        tx: Option<(String, u64, Option<String>)>,
         elapsed: Duration,
         outcome: String,
     ) {
@@ -96,8 +105,9 @@ impl Recorder {
             msp_id: who.msp_id.to_owned(),
             action,
             function,
-            transaction_id: tx.as_ref().map(|(t, _)| t.clone()),
-            block: tx.map(|(_, b)| b),
+            transaction_id: tx.as_ref().map(|(t, _, _)| t.clone()),
+            block: tx.as_ref().map(|(_, b, _)| *b),
+            private_transaction_id: tx.and_then(|(_, _, p)| p),
             elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
             outcome,
         };
@@ -106,8 +116,14 @@ impl Recorder {
                 (Some(t), Some(b)) => format!("tx {} block {b:>2}", &t[..t.len().min(10)]),
                 _ => "query (not ordered)".to_owned(),
             };
+            // A two-phase PHI write: the private phase's id, shortened.
+            let private = step
+                .private_transaction_id
+                .as_ref()
+                .map(|t| format!(" (PHI stored first by {})", &t[..t.len().min(10)]))
+                .unwrap_or_default();
             outln!(
-                "{:>2}. {:<22} {:<46} {:<27} {:>5} ms  {}",
+                "{:>2}. {:<22} {:<46} {:<27} {:>5} ms  {}{private}",
                 step.step,
                 step.actor,
                 step.action,
@@ -122,12 +138,18 @@ impl Recorder {
     /// Steps, transactions, blocks and times.
     pub fn summary(&self, network_ms: u128, total_ms: u128) -> serde_json::Value {
         let transactions = self.steps.iter().filter(|s| s.block.is_some()).count();
+        let private = self
+            .steps
+            .iter()
+            .filter(|s| s.private_transaction_id.is_some())
+            .count();
         let blocks: BTreeSet<u64> = self.steps.iter().filter_map(|s| s.block).collect();
         let story_ms: u64 = self.steps.iter().map(|s| s.elapsed_ms).sum();
         serde_json::json!({
             "steps": self.steps.len(),
             "transactions": transactions,
             "queries": self.steps.len() - transactions,
+            "private_phases": private,
             "blocks": blocks.len(),
             "first_block": blocks.first(),
             "last_block": blocks.last(),

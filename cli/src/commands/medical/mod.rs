@@ -44,6 +44,9 @@ pub fn print_committed<T: Serialize>(
             let mut m = serde_json::Map::new();
             m.insert("result".into(), value);
             m.insert("transaction_id".into(), c.transaction_id.clone().into());
+            if let Some(private) = &c.private_transaction_id {
+                m.insert("private_transaction_id".into(), private.clone().into());
+            }
             m.insert("block".into(), c.block_number.into());
             m.insert("elapsed_ms".into(), elapsed_ms.into());
             for (k, v) in extra {
@@ -56,6 +59,9 @@ pub fn print_committed<T: Serialize>(
             let mut r = Report::new(title);
             flatten("", &value, &mut r);
             r.row("transaction", c.transaction_id.clone());
+            if let Some(private) = &c.private_transaction_id {
+                r.row("private phase", private.clone());
+            }
             r.row("block", c.block_number);
             r.row("time", format!("{elapsed_ms} ms"));
             for (k, v) in extra {

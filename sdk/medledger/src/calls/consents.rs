@@ -1,7 +1,8 @@
-//! Consent: `GrantConsent`, `RevokeConsent`, `ListConsents`, `CheckConsent`.
+//! Consent: `StoreConsentForm`, `GrantConsent`, `RevokeConsent`, `ListConsents`, `CheckConsent`.
 
 use medledger_model::{
-    Consent, ConsentCheck, ConsentDocument, ConsentPurpose, Period, RecordCategory,
+    Consent, ConsentCheck, ConsentDocument, ConsentForm, ConsentPurpose, Period, RecordCategory,
+    StoredPhi,
 };
 
 use super::id_or_derive;
@@ -30,34 +31,56 @@ pub struct ConsentGrant {
     pub document: Option<ConsentDocument>,
 }
 
-/// `GrantConsent(consent_id, patient_id, grantee, purpose, scopes, period)`, transient
-/// `consent_document` when given.
+/// `StoreConsentForm(consent_id, patient_id, form)`, transient `consent_document`: the private
+/// phase of a consent recorded with a signed form, endorsed by the caller's organisation
+/// alone. `consent_id` `None` lets the chaincode derive one (a grant); `patient_id` may be
+/// empty for a revocation (the consent's). The answer's `commitment` must be the form's hash.
+pub fn store_consent_form(
+    consent_id: Option<&str>,
+    patient_id: &str,
+    form: ConsentForm,
+    document: &ConsentDocument,
+) -> Result<Call<StoredPhi>> {
+    Ok(Call::new("StoreConsentForm", CallKind::Submit)
+        .arg(id_or_derive(consent_id))
+        .arg(patient_id)
+        .arg(form.as_str())
+        .transient_json("consent_document", document)?
+        .own_phi()
+        .expect_hash(
+            "commitment",
+            document.document_hash.clone(),
+            |s: &StoredPhi| Some(&s.commitment),
+        ))
+}
+
+/// `GrantConsent(consent_id, patient_id, grantee, purpose, scopes, period, document_hash)`:
+/// the public call, no transient data; `document_hash` is the form's salted hash when
+/// `grant.document` is given (store the form first with [`store_consent_form`]).
 pub fn grant_consent(grant: &ConsentGrant) -> Result<Call<Consent>> {
     const F: &str = "GrantConsent";
-    let call = Call::new(F, CallKind::Submit)
+    Ok(Call::new(F, CallKind::Submit)
         .arg(id_or_derive(grant.consent_id.as_deref()))
         .arg(&grant.patient_id)
         .arg(&grant.grantee)
         .arg(grant.purpose.as_str())
         .arg(json_arg(F, "scopes", &grant.scopes)?)
-        .arg(json_arg(F, "period", &grant.period)?);
-    match &grant.document {
-        Some(doc) => Ok(call.transient_json("consent_document", doc)?.own_phi()),
-        None => Ok(call),
-    }
+        .arg(json_arg(F, "period", &grant.period)?)
+        .arg(optional(
+            grant.document.as_ref().map(|d| d.document_hash.to_hex()),
+        )))
 }
 
-/// `RevokeConsent(consent_id)`, transient `consent_document` (the signed revocation form)
-/// when given.
+/// `RevokeConsent(consent_id, document_hash)`: the public call, no transient data;
+/// `document_hash` is the signed revocation form's salted hash when given (store the form
+/// first with [`store_consent_form`]).
 pub fn revoke_consent(
     consent_id: &str,
     document: Option<&ConsentDocument>,
 ) -> Result<Call<Consent>> {
-    let call = Call::new("RevokeConsent", CallKind::Submit).arg(consent_id);
-    match document {
-        Some(doc) => Ok(call.transient_json("consent_document", doc)?.own_phi()),
-        None => Ok(call),
-    }
+    Ok(Call::new("RevokeConsent", CallKind::Submit)
+        .arg(consent_id)
+        .arg(optional(document.map(|d| d.document_hash.to_hex()))))
 }
 
 /// `ListConsents(patient_id)`.
@@ -86,18 +109,51 @@ impl MedLedgerClient {
     ///
     /// Event `ConsentGranted` (org: grantee). Refusals: 400 (`period.end`, `scopes[1]`,
     /// `grantee`…), 403, 404 (patient), 409 (duplicate id, erased patient).
+    ///
+    /// With a form: first `StoreConsentForm`, endorsed by this client's organisation alone
+    /// (its id in [`Committed::private_transaction_id`]), then the public `GrantConsent`,
+    /// which carries only the form's salted hash.
     pub async fn grant_consent(&self, grant: &ConsentGrant) -> Result<Committed<Consent>> {
-        self.submit(grant_consent(grant)?).await
+        let Some(document) = &grant.document else {
+            return self.submit(grant_consent(grant)?).await;
+        };
+        let stored = self
+            .submit(store_consent_form(
+                grant.consent_id.as_deref(),
+                &grant.patient_id,
+                ConsentForm::Grant,
+                document,
+            )?)
+            .await?;
+        let grant = ConsentGrant {
+            consent_id: Some(stored.value.id.clone()),
+            ..grant.clone()
+        };
+        Ok(self.submit(grant_consent(&grant)?).await?.after(stored))
     }
 
     /// `RevokeConsent`: the same callers as `GrantConsent`; the consent must be active.
-    /// Event `ConsentRevoked`.
+    /// Event `ConsentRevoked`. With a form: `StoreConsentForm` first, as for a grant.
     pub async fn revoke_consent(
         &self,
         consent_id: &str,
         document: Option<&ConsentDocument>,
     ) -> Result<Committed<Consent>> {
-        self.submit(revoke_consent(consent_id, document)?).await
+        let Some(doc) = document else {
+            return self.submit(revoke_consent(consent_id, None)?).await;
+        };
+        let stored = self
+            .submit(store_consent_form(
+                Some(consent_id),
+                "",
+                ConsentForm::Revocation,
+                doc,
+            )?)
+            .await?;
+        Ok(self
+            .submit(revoke_consent(consent_id, Some(doc))?)
+            .await?
+            .after(stored))
     }
 
     /// `ListConsents`: every consent of the patient (the patient, the home hospital's staff,

@@ -5,9 +5,13 @@
 //!
 //! | module | functions |
 //! |---|---|
-//! | [`patients`] | `RegisterPatient`, `GetPatient`, `ErasePatient` |
-//! | [`consents`] | `GrantConsent`, `RevokeConsent`, `ListConsents`, `CheckConsent` |
-//! | [`records`] | `AddRecord`, `GetRecord`, `AccessRecord` |
+//! | [`patients`] | `StorePatientDemographics`, `RegisterPatient`, `GetPatient`, `ErasePatient` |
+//! | [`consents`] | `StoreConsentForm`, `GrantConsent`, `RevokeConsent`, `ListConsents`, `CheckConsent` |
+//! | [`records`] | `StoreRecordContent`, `AddRecord`, `GetRecord`, `AccessRecord` |
+//!
+//! The `Store…` encoders are the private phases of PHI writes (marked
+//! [`Call::is_private_phase`](crate::Call::is_private_phase): the client has the caller's
+//! organisation alone endorse them); the client's methods run both phases.
 //! | [`prescriptions`] | `IssuePrescription`, `GetPrescription`, `DispensePrescription`, `ConfirmDelivery`, `CancelPrescription`, `ListPrescriptions` |
 //! | [`claims`] | `SubmitClaim`, `AdjudicateClaim`, `PayClaim`, `GetClaim`, `ListClaims` |
 //! | [`certificates`] | `IssueCertificate`, `VerifyCertificate`, `RevokeCertificate`, `GetCertificate` |

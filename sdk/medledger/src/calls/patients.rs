@@ -1,20 +1,23 @@
-//! Patients: `RegisterPatient`, `GetPatient`, `ErasePatient`.
+//! Patients: `StorePatientDemographics`, `RegisterPatient`, `GetPatient`, `ErasePatient`.
 
-use medledger_model::{ErasureReceipt, Patient, PatientDemographics, PatientView, commit_json};
+use medledger_model::{
+    Commitment, ErasureReceipt, Patient, PatientDemographics, PatientView, StoredPhi, commit_json,
+};
 
 use crate::call::{Call, CallKind};
 use crate::client::{Committed, MedLedgerClient};
 use crate::documents::new_salt;
 use crate::error::{Error, Result};
 
-/// `RegisterPatient(patient_id)`, transient `patient` (the demographics, canonical JSON) and
-/// `salt` (drawn here). The answer's `demographics_hash` is checked against the hash computed
-/// here.
-pub fn register_patient(
+/// `StorePatientDemographics(patient_id)`, transient `patient` (the demographics, canonical
+/// JSON) and `salt` (drawn here): the private phase of a registration, endorsed by the
+/// caller's organisation alone. The answer's `commitment` is checked against the hash
+/// computed here; pass it to [`register_patient`].
+pub fn store_patient_demographics(
     patient_id: &str,
     demographics: &PatientDemographics,
-) -> Result<Call<Patient>> {
-    const F: &str = "RegisterPatient";
+) -> Result<Call<StoredPhi>> {
+    const F: &str = "StorePatientDemographics";
     let salt = new_salt()?;
     let hash = commit_json(&salt, demographics).map_err(|e| Error::Encode {
         function: F,
@@ -26,9 +29,20 @@ pub fn register_patient(
         .transient_json("patient", demographics)?
         .salt(&salt)
         .own_phi()
-        .expect_hash("demographics_hash", hash, |p: &Patient| {
-            Some(&p.demographics_hash)
-        }))
+        .expect_hash("commitment", hash, |s: &StoredPhi| Some(&s.commitment)))
+}
+
+/// `RegisterPatient(patient_id, demographics_hash)`: the public phase, no transient data. The
+/// answer's `demographics_hash` is checked against `demographics_hash`.
+pub fn register_patient(patient_id: &str, demographics_hash: &Commitment) -> Call<Patient> {
+    Call::new("RegisterPatient", CallKind::Submit)
+        .arg(patient_id)
+        .arg(demographics_hash.to_hex())
+        .expect_hash(
+            "demographics_hash",
+            demographics_hash.clone(),
+            |p: &Patient| Some(&p.demographics_hash),
+        )
 }
 
 /// `GetPatient(patient_id)`.
@@ -42,9 +56,12 @@ pub fn erase_patient(patient_id: &str) -> Call<ErasureReceipt> {
 }
 
 impl MedLedgerClient {
-    /// `RegisterPatient`: registers `patient_id` (a pseudonym, never a resident registration
-    /// number) with this client's hospital as home org. The demographics travel in the
-    /// transient map into the hospital's PHI collection; public state gets their salted hash.
+    /// `StorePatientDemographics` then `RegisterPatient`: registers `patient_id` (a pseudonym,
+    /// never a resident registration number) with this client's hospital as home org. The
+    /// demographics travel in the transient map into the hospital's PHI collection in a
+    /// transaction endorsed by the hospital alone; the public transaction, endorsed under the
+    /// chaincode policy, carries only their salted hash. Returns the public transaction, with
+    /// the private one's id in [`Committed::private_transaction_id`].
     ///
     /// Rule: a clerk or doctor of a hospital. Event `PatientRegistered`. Refusals: 400 (a
     /// demographics field, `patient.name.family`…), 403, 409 (already registered).
@@ -53,8 +70,11 @@ impl MedLedgerClient {
         patient_id: &str,
         demographics: &PatientDemographics,
     ) -> Result<Committed<Patient>> {
-        self.submit(register_patient(patient_id, demographics)?)
-            .await
+        let stored = self
+            .submit(store_patient_demographics(patient_id, demographics)?)
+            .await?;
+        let call = register_patient(patient_id, &stored.value.commitment);
+        Ok(self.submit(call).await?.after(stored))
     }
 
     /// `GetPatient`: the public record; with the demographics for the patient and the home

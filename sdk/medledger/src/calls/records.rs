@@ -1,7 +1,8 @@
-//! Records: `AddRecord`, `GetRecord`, `AccessRecord`.
+//! Records: `StoreRecordContent`, `AddRecord`, `GetRecord`, `AccessRecord`.
 
 use medledger_model::{
     ConsentPurpose, FhirResourceType, MedicalRecord, RecordCategory, RecordLocation, RecordView,
+    StoredPhi,
 };
 
 use super::id_or_derive;
@@ -27,24 +28,45 @@ pub struct NewRecord {
     pub document: RecordDocument,
 }
 
-/// `AddRecord(record_id, patient_id, category, resource_type, content_hash, location)`,
-/// transient `record_content` and `salt` when the content is kept on the ledger. The hash is
-/// computed here ([`RecordDocument`]).
+/// `StoreRecordContent(record_id, patient_id, content_hash)`, transient `record_content` and
+/// `salt`: the private phase of a record kept on the ledger, endorsed by the caller's
+/// organisation alone (`None` for a record kept off the ledger). The answer carries the record
+/// id (derived by the chaincode when `record_id` is `None`).
+pub fn store_record_content(record: &NewRecord) -> Option<Call<StoredPhi>> {
+    let content = record.document.content.as_ref()?;
+    Some(
+        Call::new("StoreRecordContent", CallKind::Submit)
+            .arg(id_or_derive(record.record_id.as_deref()))
+            .arg(&record.patient_id)
+            .arg(record.document.salted.hash.to_hex())
+            .transient_bytes("record_content", content.as_bytes().to_vec())
+            .salt(&record.document.salted.salt)
+            .own_phi()
+            .expect_hash(
+                "commitment",
+                record.document.salted.hash.clone(),
+                |s: &StoredPhi| Some(&s.commitment),
+            ),
+    )
+}
+
+/// `AddRecord(record_id, patient_id, category, resource_type, content_hash, location,
+/// content_on_ledger)`: the public record, no transient data. The hash is computed here
+/// ([`RecordDocument`]); with content, run [`store_record_content`] first and pass its id.
 pub fn add_record(record: &NewRecord) -> Call<MedicalRecord> {
-    let call = Call::new("AddRecord", CallKind::Submit)
+    Call::new("AddRecord", CallKind::Submit)
         .arg(id_or_derive(record.record_id.as_deref()))
         .arg(&record.patient_id)
         .arg(record.category.as_str())
         .arg(record.resource_type.as_str())
         .arg(record.document.salted.hash.to_hex())
-        .arg(&record.location);
-    match &record.document.content {
-        Some(content) => call
-            .transient_bytes("record_content", content.as_bytes().to_vec())
-            .salt(&record.document.salted.salt)
-            .own_phi(),
-        None => call,
-    }
+        .arg(&record.location)
+        .arg(record.document.content.is_some().to_string())
+        .expect_hash(
+            "content_hash",
+            record.document.salted.hash.clone(),
+            |r: &MedicalRecord| Some(&r.content_hash),
+        )
 }
 
 /// `GetRecord(record_id)`.
@@ -61,9 +83,20 @@ pub fn access_record(record_id: &str, purpose: ConsentPurpose) -> Call<RecordLoc
 
 impl MedLedgerClient {
     /// `AddRecord`: a doctor or nurse of a hospital records a document's metadata (public)
-    /// and optionally its content (the hospital's PHI collection). Event `RecordAdded`.
+    /// and optionally its content (the hospital's PHI collection). With content, first
+    /// `StoreRecordContent`, endorsed by the hospital alone (its id in
+    /// [`Committed::private_transaction_id`]), then the public `AddRecord`, which carries
+    /// only the hash. Event `RecordAdded`.
     pub async fn add_record(&self, record: &NewRecord) -> Result<Committed<MedicalRecord>> {
-        self.submit(add_record(record)).await
+        let Some(store) = store_record_content(record) else {
+            return self.submit(add_record(record)).await;
+        };
+        let stored = self.submit(store).await?;
+        let record = NewRecord {
+            record_id: Some(stored.value.id.clone()),
+            ..record.clone()
+        };
+        Ok(self.submit(add_record(&record)).await?.after(stored))
     }
 
     /// `GetRecord`: the metadata (and the content, when on the ledger and readable here) for

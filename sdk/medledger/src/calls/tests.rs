@@ -6,7 +6,7 @@ use medledger_model::{
     Address, AdministrativeGender, AssetType, CertificateKind, Claim, ClaimDetails, ClaimItem,
     ClaimOutcome, ClaimResponse, ConsentDocument, ConsentPurpose, Date, HumanName, Krw, Medication,
     Patient, PatientDemographics, Period, PrescriptionInput, RecordCategory, Route, Salt,
-    Timestamp, canonical, commit, commit_json,
+    StoredPhi, Timestamp, canonical, commit, commit_json,
 };
 
 use super::*;
@@ -41,13 +41,14 @@ fn keys<T>(call: &crate::Call<T>) -> Vec<&str> {
 }
 
 #[test]
-fn register_patient_sends_demographics_only_in_the_transient_map() {
+fn register_patient_sends_demographics_only_in_the_private_phase() {
     let d = demographics();
-    let call = register_patient("P-SMC-000001", &d).unwrap();
+    let call = store_patient_demographics("P-SMC-000001", &d).unwrap();
     assert_eq!(
         (call.function(), call.kind()),
-        ("RegisterPatient", CallKind::Submit)
+        ("StorePatientDemographics", CallKind::Submit)
     );
+    assert!(call.is_private_phase());
     assert_eq!(call.arguments(), ["P-SMC-000001"]);
     assert_eq!(keys(&call), ["patient", "salt"]);
     assert_eq!(
@@ -57,7 +58,7 @@ fn register_patient_sends_demographics_only_in_the_transient_map() {
     let salt = salt_of(&call);
     // a fresh salt per call
     assert_ne!(
-        salt_of(&register_patient("P-SMC-000001", &d).unwrap()),
+        salt_of(&store_patient_demographics("P-SMC-000001", &d).unwrap()),
         salt
     );
     // nothing private in the arguments or the Debug form
@@ -66,13 +67,34 @@ fn register_patient_sends_demographics_only_in_the_transient_map() {
         !shown.contains("민준") && !shown.contains("010-1234") && !shown.contains(&salt.to_hex()),
         "{shown}"
     );
+    // The private phase's answer must carry the commitment computed here.
+    let hash = commit_json(&salt, &d).unwrap();
+    let mut stored = StoredPhi {
+        id: "P-SMC-000001".into(),
+        collection: "SeoulMedicalCenterPHI".into(),
+        commitment: hash.clone(),
+    };
+    call.verify(&stored).unwrap();
+    stored.commitment = commit(&salt, b"something else");
+    assert!(matches!(
+        call.verify(&stored),
+        Err(Error::Integrity {
+            field: "commitment",
+            ..
+        })
+    ));
 
-    // The answer must carry the hash computed here.
+    // The public phase: the id and the commitment, no transient data, planned by the gateway.
+    let call = register_patient("P-SMC-000001", &hash);
+    assert_eq!(call.function(), "RegisterPatient");
+    assert!(!call.is_private_phase());
+    assert_eq!(call.arguments(), ["P-SMC-000001", hash.to_hex().as_str()]);
+    assert_eq!(keys(&call), Vec::<&str>::new());
     let mut patient = Patient {
         patient_id: "P-SMC-000001".into(),
         home_org: "SeoulMedicalCenterMSP".into(),
         status: medledger_model::PatientStatus::Active,
-        demographics_hash: commit_json(&salt, &d).unwrap(),
+        demographics_hash: hash,
         registered_at: Timestamp::parse("t", "2026-01-01T00:00:00Z").unwrap(),
         registered_by: actor(),
         erased_at: None,
@@ -132,18 +154,31 @@ fn consent_arguments_read_back_as_the_chaincode_reads_them() {
         Arg::<Period>::from_text(&a[5]).parse("period").unwrap(),
         period
     );
+    // The public call names the form's hash, and carries no transient data.
+    assert_eq!(a[6], form.hash.to_hex());
+    assert_eq!(keys(&call), Vec::<&str>::new());
+    assert!(!call.is_private_phase());
+    // The form itself goes in the private phase.
+    let store = store_consent_form(
+        None,
+        "P-SMC-000001",
+        medledger_model::ConsentForm::Grant,
+        grant.document.as_ref().unwrap(),
+    )
+    .unwrap();
+    assert!(store.is_private_phase());
+    assert_eq!(store.arguments(), ["", "P-SMC-000001", "grant"]);
     let doc: ConsentDocument =
-        serde_json::from_slice(call.transient_value("consent_document").unwrap()).unwrap();
+        serde_json::from_slice(store.transient_value("consent_document").unwrap()).unwrap();
     assert_eq!((doc.document_hash, doc.salt), (form.hash, form.salt));
 
     let patient_grant = ConsentGrant {
         document: None,
         ..grant
     };
-    assert_eq!(
-        keys(&grant_consent(&patient_grant).unwrap()),
-        Vec::<&str>::new()
-    );
+    let call = grant_consent(&patient_grant).unwrap();
+    assert_eq!(keys(&call), Vec::<&str>::new());
+    assert_eq!(call.arguments()[6], "");
 
     let check = check_consent("P-1", "NHISMSP", ConsentPurpose::InsuranceClaim, None);
     assert_eq!(check.arguments(), ["P-1", "NHISMSP", "insurance_claim", ""]);
@@ -162,7 +197,7 @@ fn consent_arguments_read_back_as_the_chaincode_reads_them() {
     assert_eq!(check.arguments()[3], "lab");
     assert_eq!(
         revoke_consent("CON-1", None).unwrap().arguments(),
-        ["CON-1"]
+        ["CON-1", ""]
     );
 }
 
@@ -180,18 +215,26 @@ fn record_content_and_hash_are_computed_here() {
     };
     let call = add_record(&record);
     let a = call.arguments();
-    assert_eq!(a.len(), 6);
+    assert_eq!(a.len(), 7);
     assert_eq!(
-        (a[0].as_str(), a[2].as_str(), a[3].as_str()),
-        ("REC-1", "lab", "Observation")
+        (a[0].as_str(), a[2].as_str(), a[3].as_str(), a[6].as_str()),
+        ("REC-1", "lab", "Observation", "true")
     );
     assert_eq!(a[4], commit(&doc.salted.salt, fhir.as_bytes()).to_hex());
-    assert_eq!(keys(&call), ["record_content", "salt"]);
     assert_eq!(
-        call.transient_value("record_content").unwrap(),
+        keys(&call),
+        Vec::<&str>::new(),
+        "the public phase carries no PHI"
+    );
+    let store = store_record_content(&record).unwrap();
+    assert!(store.is_private_phase());
+    assert_eq!(store.arguments(), ["REC-1", "P-1", a[4].as_str()]);
+    assert_eq!(keys(&store), ["record_content", "salt"]);
+    assert_eq!(
+        store.transient_value("record_content").unwrap(),
         fhir.as_bytes()
     );
-    assert_eq!(salt_of(&call), doc.salted.salt);
+    assert_eq!(salt_of(&store), doc.salted.salt);
 
     let off = NewRecord {
         document: RecordDocument::off_ledger(b"%PDF-1.7 ...").unwrap(),
@@ -203,6 +246,8 @@ fn record_content_and_hash_are_computed_here() {
         Vec::<&str>::new(),
         "off-ledger: only the hash is sent"
     );
+    assert_eq!(call.arguments()[6], "false");
+    assert!(store_record_content(&off).is_none());
     assert!(
         off.document
             .salted

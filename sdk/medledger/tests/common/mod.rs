@@ -9,6 +9,7 @@ use medledger_model::{
 };
 use medledger_sdk::MedLedgerClient;
 use medledger_sdk::devnet::MedicalDevnet;
+use medledger_sdk::gateway::TxValidationCode;
 
 pub const SMC: &str = "SeoulMedicalCenterMSP";
 pub const MJH: &str = "MyongjiHospitalMSP";
@@ -55,6 +56,37 @@ impl Net {
 
     pub fn height(&self) -> u64 {
         self.net.devnet().ledger().height()
+    }
+
+    /// A committed transaction's validation code and the organisations (MSP ids, sorted) whose
+    /// peers endorsed it, read from the block the devnet stored.
+    pub fn endorsed_by(&self, txid: &str) -> (TxValidationCode, Vec<String>) {
+        use fabric_sdk::protos::Message;
+        let store = self.net.devnet().ledger().store();
+        let at = store
+            .transaction(txid)
+            .expect("the ledger reads")
+            .unwrap_or_else(|| panic!("transaction {txid} is not on the ledger"));
+        let block = store
+            .block(at.block_num)
+            .expect("the ledger reads")
+            .expect("the block is stored");
+        let data = block.data.expect("block data");
+        let bytes = &data.data[usize::try_from(at.tx_num).expect("index fits")];
+        let envelope =
+            fabric_sdk::protos::common::Envelope::decode(bytes.as_ref()).expect("an envelope");
+        let tx = fabric_sdk::tx::ParsedTransaction::parse(&envelope).expect("a transaction");
+        let mut orgs: Vec<String> = tx
+            .endorsements
+            .iter()
+            .map(|e| {
+                fabric_sdk::protos::msp::SerializedIdentity::decode(e.endorser.as_ref())
+                    .expect("an endorser identity")
+                    .mspid
+            })
+            .collect();
+        orgs.sort();
+        (at.code, orgs)
     }
 
     pub async fn stop(self) {
