@@ -2,7 +2,11 @@
 //! its kind from the directory), the medical role (certificate attribute `role`), the licence
 //! (`license_no`) and, for patients, the pseudonymous `patient_id`.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use bytes::Bytes;
 
 use fabric_chaincode::contract::Context;
 use medledger_model::actor::{ATTR_LICENSE, ATTR_PATIENT_ID, ATTR_ROLE};
@@ -30,26 +34,71 @@ pub struct Caller {
     pub function: String,
 }
 
+/// What the rules read from a creator's certificate. A pure function of the serialized
+/// identity's bytes, so it is parsed once per identity (see [`identity_of`]).
+#[derive(Debug)]
+struct CertFacts {
+    msp_id: String,
+    role: Option<Role>,
+    license: Option<String>,
+    patient_id: Option<String>,
+    client_id: String,
+}
+
+/// Identities kept parsed; the cache starts over when it is full.
+const IDENTITY_CACHE_SIZE: usize = 1024;
+
+type IdentityCache = Mutex<HashMap<Bytes, Arc<CertFacts>>>;
+
+static IDENTITIES: LazyLock<IdentityCache> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The certificate facts of the proposal's creator: parsed from the certificate (PEM, X.509,
+/// the Fabric CA attribute extension) the first time an identity calls, then kept by its
+/// exact serialized bytes. Only successful parses are kept.
+fn identity_of(ctx: &Context) -> MedResult<Arc<CertFacts>> {
+    let creator = ctx.stub().creator()?;
+    if let Some(facts) = IDENTITIES
+        .lock()
+        .ok()
+        .and_then(|cache| cache.get(creator).cloned())
+    {
+        return Ok(facts);
+    }
+    let identity = ctx.client_identity()?;
+    let attr = |name: &str| {
+        identity
+            .attribute_value(name)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let facts = Arc::new(CertFacts {
+        msp_id: identity.msp_id().to_owned(),
+        role: attr(ATTR_ROLE).and_then(|r| Role::parse(ATTR_ROLE, &r).ok()),
+        license: attr(ATTR_LICENSE),
+        patient_id: attr(ATTR_PATIENT_ID),
+        client_id: identity.id(),
+    });
+    if let Ok(mut cache) = IDENTITIES.lock() {
+        if cache.len() >= IDENTITY_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(creator.clone(), Arc::clone(&facts));
+    }
+    Ok(facts)
+}
+
 impl Caller {
     /// Reads the caller from the proposal's creator.
     pub fn load(ctx: &Context, consortium: &Consortium) -> MedResult<Caller> {
-        let identity = ctx.client_identity()?;
-        let msp_id = identity.msp_id().to_owned();
-        let attr = |name: &str| {
-            identity
-                .attribute_value(name)
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        let role = attr(ATTR_ROLE).and_then(|r| Role::parse(ATTR_ROLE, &r).ok());
+        let facts = identity_of(ctx)?;
         Ok(Caller {
-            kind: consortium.kind_of(&msp_id),
-            msp_id,
-            role,
-            license: attr(ATTR_LICENSE),
-            patient_id: attr(ATTR_PATIENT_ID),
-            client_id: identity.id(),
+            kind: consortium.kind_of(&facts.msp_id),
+            msp_id: facts.msp_id.clone(),
+            role: facts.role,
+            license: facts.license.clone(),
+            patient_id: facts.patient_id.clone(),
+            client_id: facts.client_id.clone(),
             function: ctx.function_name().to_owned(),
         })
     }

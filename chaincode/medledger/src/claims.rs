@@ -11,8 +11,8 @@ use fabric_chaincode::contract::Context;
 use fabric_sdk::policy::statebased::{KeyEndorsementPolicy, RoleType};
 use medledger_model::{
     Claim, ClaimDetails, ClaimDetailsPrivate, ClaimOutcome, ClaimPayment, ClaimResponse,
-    ClaimResponsePrivate, ClaimStatus, ClaimView, ConsentPurpose, EventPayload, OrgKind, Page,
-    RecordCategory, Role, commit_json, events, validate,
+    ClaimResponsePrivate, ClaimStatus, ClaimView, ConsentPurpose, EventPayload, MedicalRecord,
+    OrgKind, Page, RecordCategory, Role, commit_json, events, validate,
 };
 
 use crate::Env;
@@ -22,7 +22,6 @@ use crate::consents;
 use crate::error::{MedError, MedResult};
 use crate::keys::{self, types};
 use crate::patients;
-use crate::records;
 use crate::store::{self, PageRequest};
 
 /// Most encounters one claim may cover.
@@ -36,29 +35,15 @@ async fn load(ctx: &Context, claim_id: &str) -> MedResult<(String, Claim)> {
     Ok((key, claim))
 }
 
-/// The status index keys of a claim: by provider, by insurer, by the pair.
-fn status_keys(c: &Claim, status: ClaimStatus) -> MedResult<[String; 3]> {
-    let (s, id) = (status.as_str(), c.claim_id.as_str());
+/// The index keys of a claim by organisation: by provider and insurer (which also lists a
+/// provider's claims, as a partial key), and by insurer. They hold no status, so a status
+/// change moves none of them (lists filter on the claim's status).
+fn org_keys(c: &Claim) -> MedResult<[String; 2]> {
+    let id = c.claim_id.as_str();
     Ok([
-        keys::key(types::CLAIM_BY_PROVIDER, &[&c.provider, s, id])?,
-        keys::key(types::CLAIM_BY_INSURER, &[&c.insurer, s, id])?,
-        keys::key(types::CLAIM_BY_PAIR, &[&c.provider, &c.insurer, s, id])?,
+        keys::key(types::CLAIM_BY_PAIR, &[&c.provider, &c.insurer, id])?,
+        keys::key(types::CLAIM_BY_INSURER, &[&c.insurer, id])?,
     ])
-}
-
-async fn save_transition(
-    ctx: &Context,
-    key: &str,
-    before: ClaimStatus,
-    after: &Claim,
-) -> MedResult<()> {
-    store::put(ctx, key, after).await?;
-    let old = status_keys(after, before)?;
-    let new = status_keys(after, after.status)?;
-    for (o, n) in old.iter().zip(new.iter()) {
-        store::move_index(ctx, o, n).await?;
-    }
-    Ok(())
 }
 
 fn collection(env: &Env, claim: &Claim) -> MedResult<String> {
@@ -126,7 +111,29 @@ pub async fn submit(
             MedError::Internal(format!("no claims collection for {provider} and {insurer}"))
         })?;
 
-    patients::load_active(&ctx, &patient_id).await?;
+    // The patient, the claim's key, the encounters and their claim markers in one read; the
+    // checks below still run in the documented order.
+    let patient_key = keys::primary(types::PATIENT, &patient_id)?;
+    let key = keys::primary(types::CLAIM, &claim_id)?;
+    let record_keys = encounter_ids
+        .iter()
+        .map(|e| keys::primary(types::RECORD, e))
+        .collect::<MedResult<Vec<_>>>()?;
+    let encounter_keys = encounter_ids
+        .iter()
+        .map(|e| keys::key(types::CLAIM_BY_ENCOUNTER, &[&insurer, e]))
+        .collect::<MedResult<Vec<_>>>()?;
+    let mut wanted = vec![patient_key.as_str(), key.as_str()];
+    wanted.extend(record_keys.iter().map(String::as_str));
+    wanted.extend(encounter_keys.iter().map(String::as_str));
+    let mut values = store::get_raw_many(&ctx, &wanted).await?.into_iter();
+    let mut next = || values.next().flatten();
+    let patient = store::decode_opt(&patient_key, next().as_deref())?;
+    let claim_exists = next().is_some();
+    let records = record_keys.iter().map(|_| next()).collect::<Vec<_>>();
+    let claimed = encounter_keys.iter().map(|_| next()).collect::<Vec<_>>();
+
+    patients::require_active(&patient_id, patient)?;
     let now = store::now(&ctx)?;
     if consents::find_effective(
         &ctx,
@@ -143,16 +150,20 @@ pub async fn submit(
             "no insurance_claim consent of patient {patient_id} for {insurer} is in force"
         )));
     }
-    let key = keys::primary(types::CLAIM, &claim_id)?;
-    if store::exists(&ctx, &key).await? {
+    if claim_exists {
         return Err(MedError::Conflict(format!(
             "claim {claim_id} already exists"
         )));
     }
-    let mut encounter_keys = Vec::with_capacity(encounter_ids.len());
-    for (i, e) in encounter_ids.iter().enumerate() {
+    let encounters = encounter_ids
+        .iter()
+        .zip(&record_keys)
+        .zip(records)
+        .zip(claimed);
+    for (i, (((e, record_key), record), existing)) in encounters.enumerate() {
         let field = format!("encounter_ids[{i}]");
-        let record = records::load(&ctx, e).await?;
+        let record: MedicalRecord = store::decode_opt(record_key, record.as_deref())?
+            .ok_or_else(|| MedError::NotFound(format!("record {e}")))?;
         if record.patient_id != patient_id {
             return Err(MedError::bad_input(
                 field,
@@ -174,14 +185,12 @@ pub async fn submit(
                 ),
             ));
         }
-        let ek = keys::key(types::CLAIM_BY_ENCOUNTER, &[&insurer, e])?;
-        if let Some(existing) = ctx.stub().get_state(&ek).await? {
+        if let Some(existing) = existing {
             return Err(MedError::Conflict(format!(
                 "encounter {e} is already claimed at {insurer} (claim {})",
                 String::from_utf8_lossy(&existing)
             )));
         }
-        encounter_keys.push(ek);
     }
 
     let claim = Claim {
@@ -215,7 +224,7 @@ pub async fn submit(
         &keys::key(types::CLAIM_BY_PATIENT, &[&patient_id, &claim_id])?,
     )
     .await?;
-    for k in status_keys(&claim, claim.status)? {
+    for k in org_keys(&claim)? {
         store::put_index(&ctx, &k).await?;
     }
     for ek in &encounter_keys {
@@ -290,11 +299,10 @@ pub async fn adjudicate(
         .validate(details.details.total)
         .map_err(|e| e.within("decision"))?;
 
-    let before = claim.status;
     claim.status = outcome.status();
     claim.decision_hash = Some(commit_json(&salt, &response)?);
     claim.decided_at = Some(store::now(&ctx)?);
-    save_transition(&ctx, &key, before, &claim).await?;
+    store::put(&ctx, &key, &claim).await?;
     store::put_private(
         &ctx,
         &collection,
@@ -334,10 +342,9 @@ pub async fn pay(env: Arc<Env>, ctx: Context, claim_id: String) -> MedResult<Cla
         )));
     }
     let collection = collection(&env, &claim)?;
-    let before = claim.status;
     claim.status = ClaimStatus::Paid;
     claim.paid_at = Some(store::now(&ctx)?);
-    save_transition(&ctx, &key, before, &claim).await?;
+    store::put(&ctx, &key, &claim).await?;
     store::put_private(
         &ctx,
         &collection,
@@ -429,14 +436,15 @@ pub async fn list(
     }
     let status = status.parse("status")?;
     let request = PageRequest::new(page_size.parse("page_size")?, &bookmark)?;
-    let (index, mut attrs) = match (provider.is_empty(), insurer.is_empty()) {
+    let (index, attrs) = match (provider.is_empty(), insurer.is_empty()) {
         (true, true) => {
             return Err(MedError::bad_input(
                 "provider",
                 "give a provider, an insurer or both",
             ));
         }
-        (false, true) => (types::CLAIM_BY_PROVIDER, vec![provider.as_str()]),
+        // A provider's claims: the by-pair index's partial key of the provider alone.
+        (false, true) => (types::CLAIM_BY_PAIR, vec![provider.as_str()]),
         (true, false) => (types::CLAIM_BY_INSURER, vec![insurer.as_str()]),
         (false, false) => (
             types::CLAIM_BY_PAIR,
@@ -448,10 +456,14 @@ pub async fn list(
             caller.forbidden("an organisation may list only the claims it provides or insures")
         );
     }
-    if let Some(s) = status {
-        attrs.push(s.as_str());
-    }
-    let (items, bookmark) =
-        store::page_indexed(&ctx, index, &attrs, types::CLAIM, &request).await?;
+    let (items, bookmark) = match status {
+        Some(status) => {
+            store::page_indexed_where(&ctx, index, &attrs, types::CLAIM, &request, |c: &Claim| {
+                c.status == status
+            })
+            .await?
+        }
+        None => store::page_indexed(&ctx, index, &attrs, types::CLAIM, &request).await?,
+    };
     Ok(Page { items, bookmark })
 }

@@ -2,7 +2,9 @@
 //!
 //! Primary keys are `(type, id)`; indexes are `(type, owner…, id)` with a one-byte value, so
 //! a list is a partial-key range over one owner and no key is shared by unrelated
-//! transactions (no hot keys, no global counters). Ids and MSP ids are validated before they
+//! transactions (no hot keys, no global counters). No index holds a status: an entry is
+//! written once, when the asset gets that owner, and a status change rewrites only the
+//! asset's own key (lists in one status filter on the assets they read). Ids and MSP ids are validated before they
 //! reach a key (ASCII, no U+0000), so building a key cannot fail on user input.
 //!
 //! | object type | attributes | value |
@@ -14,13 +16,12 @@
 //! | `Record` | record | `MedicalRecord` |
 //! | `RecordByPatient` | patient, record | index |
 //! | `Prescription` | prescription | `MedicationRequest` |
-//! | `PrescriptionByPatient` | patient, status, prescription | index |
-//! | `PrescriptionByOrg` | org (prescriber or pharmacy), status, prescription | index |
+//! | `PrescriptionByPatient` | patient, prescription | index |
+//! | `PrescriptionByOrg` | org (prescriber, or pharmacy once dispensed), prescription | index |
 //! | `Claim` | claim | `Claim` (key-level policy: provider AND insurer peers) |
 //! | `ClaimByPatient` | patient, claim | index |
-//! | `ClaimByProvider` | provider, status, claim | index |
-//! | `ClaimByInsurer` | insurer, status, claim | index |
-//! | `ClaimByPair` | provider, insurer, status, claim | index |
+//! | `ClaimByPair` | provider, insurer, claim | index (partial key `provider`: a provider's claims) |
+//! | `ClaimByInsurer` | insurer, claim | index |
 //! | `ClaimByEncounter` | insurer, encounter record, claim | index (one claim per encounter and insurer) |
 //! | `Certificate` | certificate | `DocumentReference` |
 //! | `CertificateByPatient` | patient, certificate | index |
@@ -62,19 +63,17 @@ pub mod types {
     pub const RECORD_BY_PATIENT: &str = "RecordByPatient";
     /// A prescription.
     pub const PRESCRIPTION: &str = "Prescription";
-    /// Prescriptions by patient and status.
+    /// Prescriptions by patient.
     pub const PRESCRIPTION_BY_PATIENT: &str = "PrescriptionByPatient";
-    /// Prescriptions by organisation and status.
+    /// Prescriptions by organisation (prescriber, dispensing pharmacy).
     pub const PRESCRIPTION_BY_ORG: &str = "PrescriptionByOrg";
     /// A claim.
     pub const CLAIM: &str = "Claim";
     /// Claims by patient.
     pub const CLAIM_BY_PATIENT: &str = "ClaimByPatient";
-    /// Claims by provider and status.
-    pub const CLAIM_BY_PROVIDER: &str = "ClaimByProvider";
-    /// Claims by insurer and status.
+    /// Claims by insurer.
     pub const CLAIM_BY_INSURER: &str = "ClaimByInsurer";
-    /// Claims by provider, insurer and status.
+    /// Claims by provider and insurer.
     pub const CLAIM_BY_PAIR: &str = "ClaimByPair";
     /// The claim of an encounter at an insurer.
     pub const CLAIM_BY_ENCOUNTER: &str = "ClaimByEncounter";

@@ -27,6 +27,12 @@ pub(crate) async fn load(ctx: &Context, patient_id: &str) -> MedResult<Patient> 
 /// Loads a patient who must be active (409 if erased).
 pub(crate) async fn load_active(ctx: &Context, patient_id: &str) -> MedResult<Patient> {
     let patient = load(ctx, patient_id).await?;
+    require_active(patient_id, Some(patient))
+}
+
+/// The checks of [`load_active`] on a patient already read (`None`: no such patient).
+pub(crate) fn require_active(patient_id: &str, patient: Option<Patient>) -> MedResult<Patient> {
+    let patient = patient.ok_or_else(|| MedError::NotFound(format!("patient {patient_id}")))?;
     if patient.status != PatientStatus::Active {
         return Err(MedError::Conflict(format!(
             "patient {patient_id} is erased; nothing can be added or changed for them"

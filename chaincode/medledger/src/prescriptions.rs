@@ -34,26 +34,28 @@ pub(crate) async fn load(ctx: &Context, id: &str) -> MedResult<(String, Medicati
     Ok((key, rx))
 }
 
-/// The index keys of a prescription in a status: by patient, by prescriber, by pharmacy.
-fn index_keys(rx: &MedicationRequest, status: PrescriptionStatus) -> MedResult<Vec<String>> {
-    let s = status.as_str();
+/// The index keys of a prescription: by patient, by prescriber, and by pharmacy once
+/// dispensed. They hold no status, so a status change moves none of them (lists filter on the
+/// prescription's status).
+fn index_keys(rx: &MedicationRequest) -> MedResult<Vec<String>> {
     let id = rx.prescription_id.as_str();
     let mut out = vec![
-        keys::key(types::PRESCRIPTION_BY_PATIENT, &[&rx.patient_id, s, id])?,
-        keys::key(types::PRESCRIPTION_BY_ORG, &[&rx.prescriber_org, s, id])?,
+        keys::key(types::PRESCRIPTION_BY_PATIENT, &[&rx.patient_id, id])?,
+        keys::key(types::PRESCRIPTION_BY_ORG, &[&rx.prescriber_org, id])?,
     ];
     if let Some(d) = &rx.dispense
         && d.pharmacy_org != rx.prescriber_org
     {
         out.push(keys::key(
             types::PRESCRIPTION_BY_ORG,
-            &[&d.pharmacy_org, s, id],
+            &[&d.pharmacy_org, id],
         )?);
     }
     Ok(out)
 }
 
-/// Writes a prescription whose status changed, moving its index entries.
+/// Writes a prescription whose status changed, adding the index entries it gained (the
+/// dispensing pharmacy's).
 async fn save_transition(
     ctx: &Context,
     key: &str,
@@ -61,11 +63,11 @@ async fn save_transition(
     after: &MedicationRequest,
 ) -> MedResult<()> {
     store::put(ctx, key, after).await?;
-    for k in index_keys(before, before.status)? {
-        store::del(ctx, &k).await?;
-    }
-    for k in index_keys(after, after.status)? {
-        store::put_index(ctx, &k).await?;
+    let old = index_keys(before)?;
+    for k in index_keys(after)? {
+        if !old.contains(&k) {
+            store::put_index(ctx, &k).await?;
+        }
     }
     Ok(())
 }
@@ -110,9 +112,15 @@ pub async fn issue(
     input.validate().map_err(|e| e.within("prescription"))?;
     let salt = store::transient_salt(&ctx)?;
 
-    patients::load_active(&ctx, &patient_id).await?;
+    // The patient and the prescription's key in one read.
+    let patient_key = keys::primary(types::PATIENT, &patient_id)?;
     let key = keys::primary(types::PRESCRIPTION, &id)?;
-    if store::exists(&ctx, &key).await? {
+    let mut values = store::get_raw_many(&ctx, &[&patient_key, &key])
+        .await?
+        .into_iter();
+    let patient = store::decode_opt(&patient_key, values.next().flatten().as_deref())?;
+    patients::require_active(&patient_id, patient)?;
+    if values.next().flatten().is_some() {
         return Err(MedError::Conflict(format!(
             "prescription {id} already exists"
         )));
@@ -140,7 +148,7 @@ pub async fn issue(
         cancelled_at: None,
     };
     store::put(&ctx, &key, &rx).await?;
-    for k in index_keys(&rx, rx.status)? {
+    for k in index_keys(&rx)? {
         store::put_index(&ctx, &k).await?;
     }
     store::put_private(
@@ -360,14 +368,13 @@ pub async fn list(
     }
     let status = status.parse("status")?;
     let request = PageRequest::new(page_size.parse("page_size")?, &bookmark)?;
-    let status_word = status.map(PrescriptionStatus::as_str);
     let (index, owner) = if patient_id.is_empty() {
-        let Some(s) = status_word else {
+        if status.is_none() {
             return Err(MedError::bad_input(
                 "status",
                 "required when patient_id is empty (lists your organisation's prescriptions in that status)",
             ));
-        };
+        }
         if !caller.has_role(&[
             Role::Doctor,
             Role::Nurse,
@@ -380,10 +387,7 @@ pub async fn list(
                 "only staff of a hospital or pharmacy may list their organisation's prescriptions",
             ));
         }
-        (
-            types::PRESCRIPTION_BY_ORG,
-            vec![caller.msp_id.clone(), s.to_owned()],
-        )
+        (types::PRESCRIPTION_BY_ORG, caller.msp_id.clone())
     } else {
         validate::id("patient_id", &patient_id)?;
         let patient = patients::load(&ctx, &patient_id).await?;
@@ -392,12 +396,21 @@ pub async fn list(
                 "only the patient, the home hospital's staff or an auditor may list a patient's prescriptions",
             ));
         }
-        let mut attrs = vec![patient_id];
-        attrs.extend(status_word.map(str::to_owned));
-        (types::PRESCRIPTION_BY_PATIENT, attrs)
+        (types::PRESCRIPTION_BY_PATIENT, patient_id)
     };
-    let attrs: Vec<&str> = owner.iter().map(String::as_str).collect();
-    let (items, bookmark) =
-        store::page_indexed(&ctx, index, &attrs, types::PRESCRIPTION, &request).await?;
+    let (items, bookmark) = match status {
+        Some(status) => {
+            store::page_indexed_where(
+                &ctx,
+                index,
+                &[&owner],
+                types::PRESCRIPTION,
+                &request,
+                |rx: &MedicationRequest| rx.status == status,
+            )
+            .await?
+        }
+        None => store::page_indexed(&ctx, index, &[&owner], types::PRESCRIPTION, &request).await?,
+    };
     Ok(Page { items, bookmark })
 }

@@ -134,6 +134,25 @@ pub async fn get_many<T: DeserializeOwned>(ctx: &Context, keys: &[String]) -> Me
         .collect()
 }
 
+/// Reads several public keys in one request (`GET_STATE_MULTIPLE` when the peer offers it),
+/// aligned with `keys`; the read set is the same as reading them one by one.
+pub async fn get_raw_many(ctx: &Context, keys: &[&str]) -> MedResult<Vec<Option<bytes::Bytes>>> {
+    let values = ctx.stub().get_multiple_states(keys).await?;
+    if values.len() != keys.len() {
+        return Err(MedError::Internal(format!(
+            "asked the peer for {} keys, got {} values",
+            keys.len(),
+            values.len()
+        )));
+    }
+    Ok(values)
+}
+
+/// Decodes a value read with [`get_raw_many`].
+pub fn decode_opt<T: DeserializeOwned>(key: &str, value: Option<&[u8]>) -> MedResult<Option<T>> {
+    value.map(|bytes| decode(key, bytes)).transpose()
+}
+
 /// Loads the assets an index lists: the index's ids mapped to primary keys of `object_type`.
 pub async fn load_indexed<T: DeserializeOwned>(
     ctx: &Context,
@@ -191,13 +210,33 @@ pub async fn page(
     attributes: &[&str],
     request: &PageRequest,
 ) -> MedResult<(Vec<(String, bytes::Bytes)>, String)> {
-    let size = i32::try_from(request.size).unwrap_or(i32::MAX);
+    let (kvs, next) = page_raw(
+        ctx,
+        object_type,
+        attributes,
+        request.size,
+        &request.bookmark,
+    )
+    .await?;
+    Ok((kvs, hex::encode(next)))
+}
+
+/// [`page`] with the bookmarks as keys (the key the next page starts at, empty after the
+/// last page).
+async fn page_raw(
+    ctx: &Context,
+    object_type: &str,
+    attributes: &[&str],
+    size: u32,
+    bookmark: &str,
+) -> MedResult<(Vec<(String, bytes::Bytes)>, String)> {
+    let size = i32::try_from(size).unwrap_or(i32::MAX);
     // A bookmark outside this owner's range would page through someone else's keys.
-    if !request.bookmark.is_empty() {
+    if !bookmark.is_empty() {
         let (start, end) =
             fabric_sdk::tx::composite_key::partial_key_range(object_type, attributes)
                 .map_err(|e| MedError::Internal(e.to_string()))?;
-        if request.bookmark < start || request.bookmark >= end {
+        if bookmark < start.as_str() || bookmark >= end.as_str() {
             return Err(MedError::bad_input(
                 "bookmark",
                 "not a bookmark of this list (pass back the bookmark of the previous page)",
@@ -206,18 +245,12 @@ pub async fn page(
     }
     let (iterator, meta) = ctx
         .stub()
-        .get_state_by_partial_composite_key_with_pagination(
-            object_type,
-            attributes,
-            size,
-            &request.bookmark,
-        )
+        .get_state_by_partial_composite_key_with_pagination(object_type, attributes, size, bookmark)
         .await?;
     let kvs = iterator.collect().await?;
-    // The bookmark is the key the next page starts at, empty after the last page.
     Ok((
         kvs.into_iter().map(|kv| (kv.key, kv.value)).collect(),
-        hex::encode(meta.bookmark),
+        meta.bookmark,
     ))
 }
 
@@ -235,6 +268,52 @@ pub async fn page_indexed<T: DeserializeOwned>(
         .map(|(k, _)| last_attribute(k).and_then(|id| keys::primary(object_type, &id)))
         .collect::<MedResult<Vec<_>>>()?;
     Ok((get_many(ctx, &keys).await?, bookmark))
+}
+
+/// One page of the assets an index lists that `keep` accepts (e.g. those in one status: the
+/// indexes do not move when an asset changes status, so the status is read from the asset).
+/// Reads the index in chunks of the page size until the page is full or the index ends; the
+/// bookmark is the index key the next page starts at (hex; empty once the index is read to
+/// its end), so a page may hold fewer items than asked, and the last one none.
+pub async fn page_indexed_where<T: DeserializeOwned>(
+    ctx: &Context,
+    index_type: &str,
+    attributes: &[&str],
+    object_type: &str,
+    request: &PageRequest,
+    keep: impl Fn(&T) -> bool,
+) -> MedResult<(Vec<T>, String)> {
+    let size = request.size as usize;
+    let mut items = Vec::new();
+    let mut bookmark = request.bookmark.clone();
+    loop {
+        let (kvs, next) = page_raw(ctx, index_type, attributes, request.size, &bookmark).await?;
+        let keys = kvs
+            .iter()
+            .map(|(k, _)| last_attribute(k).and_then(|id| keys::primary(object_type, &id)))
+            .collect::<MedResult<Vec<_>>>()?;
+        let values = if keys.is_empty() {
+            Vec::new()
+        } else {
+            ctx.stub().get_multiple_states(&keys).await?
+        };
+        for (((index_key, _), key), value) in kvs.iter().zip(&keys).zip(values) {
+            if items.len() == size {
+                // The page is full: the next one starts at this index entry.
+                return Ok((items, hex::encode(index_key)));
+            }
+            if let Some(bytes) = value {
+                let item: T = decode(key, &bytes)?;
+                if keep(&item) {
+                    items.push(item);
+                }
+            }
+        }
+        if next.is_empty() || items.len() == size {
+            return Ok((items, hex::encode(next)));
+        }
+        bookmark = next;
+    }
 }
 
 fn last_attribute(key: &str) -> MedResult<String> {

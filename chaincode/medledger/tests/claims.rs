@@ -447,7 +447,7 @@ async fn get_and_list_for_provider_insurer_and_patient() {
     let p = people();
     assert_eq!(
         list(&p.smc_clerk, [SMC, "", "", "10", ""]).await.0,
-        ["CL2", "CL1", "CL3"]
+        ["CL1", "CL2", "CL3"]
     );
     assert_eq!(
         list(&p.smc_clerk, [SMC, "", "submitted", "10", ""]).await.0,
@@ -474,7 +474,10 @@ async fn get_and_list_for_provider_insurer_and_patient() {
             &["", NHIS, "submitted", "1", &bm],
         )
         .await;
+    // The second page skips CL2 (approved) and, CL3 being the index's last entry, ends the list.
     assert_eq!(json(&o)["items"][0]["claim_id"], "CL3");
+    assert_eq!(json(&o)["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json(&o)["bookmark"], "");
 
     let o = w
         .query(&p.mjh_clerk, "ListClaims", &[SMC, "", "", "10", ""])

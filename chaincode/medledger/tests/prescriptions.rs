@@ -44,7 +44,7 @@ async fn issue_keeps_the_medications_private() {
             .state(
                 &fabric_sdk::tx::composite_key::create_composite_key(
                     "PrescriptionByPatient",
-                    &[P1, "issued", "RX1"]
+                    &[P1, "RX1"]
                 )
                 .expect("key")
             )
@@ -55,7 +55,7 @@ async fn issue_keeps_the_medications_private() {
             .state(
                 &fabric_sdk::tx::composite_key::create_composite_key(
                     "PrescriptionByOrg",
-                    &[SMC, "issued", "RX1"]
+                    &[SMC, "RX1"]
                 )
                 .expect("key")
             )
@@ -229,9 +229,11 @@ async fn dispense_once_before_expiry_then_deliver() {
             )
             .is_some()
     };
+    // Indexes hold no status: the prescriber's entry stays, the pharmacy's is added.
+    assert!(idx(&[SMC, "RX1"]));
+    assert!(idx(&[PHARMACY, "RX1"]));
     assert!(!idx(&[SMC, "issued", "RX1"]));
-    assert!(idx(&[SMC, "dispensed", "RX1"]));
-    assert!(idx(&[PHARMACY, "dispensed", "RX1"]));
+    assert!(!idx(&[SMC, "dispensed", "RX1"]));
 
     let o = w
         .submit(&w.p.pharmacist, "DispensePrescription", &["RX1"], &[])
@@ -268,7 +270,12 @@ async fn dispense_once_before_expiry_then_deliver() {
     assert_ok(&o);
     assert_eq!(json(&o)["status"], "delivered");
     assert_eq!(event(&o).0, "PrescriptionDelivered");
-    assert!(idx(&[PHARMACY, "delivered", "RX1"]));
+    assert!(idx(&[PHARMACY, "RX1"]));
+    assert_eq!(
+        w.state_of("Prescription", &["RX1"])
+            .map(|rx| rx["status"].clone()),
+        Some(json!("delivered"))
+    );
     let o = w
         .submit(&w.p.pharmacy_clerk, "ConfirmDelivery", &["RX1"], &[])
         .await;
@@ -512,6 +519,25 @@ async fn list_by_patient_and_by_status_with_pages() {
         )
         .await);
     assert_eq!(smc, ["RX0", "RX2", "RX3", "RX4"]);
+    // Pages of one status skip the others (RX1 is dispensed) and stay full until the end.
+    let (p1, bm) = ids(&w
+        .query(
+            &w.p.smc_doctor,
+            "ListPrescriptions",
+            &["", "issued", "2", ""],
+        )
+        .await);
+    assert_eq!(p1, ["RX0", "RX2"]);
+    assert!(!bm.is_empty());
+    let (p2, bm) = ids(&w
+        .query(
+            &w.p.smc_doctor,
+            "ListPrescriptions",
+            &["", "issued", "2", &bm],
+        )
+        .await);
+    assert_eq!(p2, ["RX3", "RX4"]);
+    assert!(bm.is_empty());
     let (mjh, _) = ids(&w
         .query(
             &w.p.mjh_nurse,

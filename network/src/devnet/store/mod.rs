@@ -48,7 +48,7 @@ use redb::{
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const TX_INDEX: TableDefinition<&str, &[u8]> = TableDefinition::new("tx_index");
@@ -143,7 +143,10 @@ impl Store {
     /// A consistent read-only view of the committed ledger.
     pub fn snapshot(&self) -> Result<Snapshot> {
         let txn = self.db.begin_read().ctx(|| "begin read".into())?;
-        Ok(Snapshot { txn })
+        Ok(Snapshot {
+            txn,
+            state: OnceLock::new(),
+        })
     }
 
     /// The chain tip.
@@ -579,6 +582,9 @@ fn write_value(
 /// have the shapes of `fabric_sdk::ledger::state::StateReader`.
 pub struct Snapshot {
     txn: ReadTransaction,
+    /// The state table, opened at the first read of it (every endorsement and validation
+    /// reads it many times; opening it is a lookup in redb's table tree).
+    state: OnceLock<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -652,7 +658,13 @@ impl Snapshot {
 
     /// The committed public value of `(namespace, key)`.
     pub fn get_state(&self, namespace: &str, key: &str) -> Result<Option<VersionedValue>> {
-        let t = self.table(STATE)?;
+        let t = match self.state.get() {
+            Some(t) => t,
+            None => {
+                let opened = self.table(STATE)?;
+                self.state.get_or_init(|| opened)
+            }
+        };
         let k = codec::state_key(namespace, key);
         match t.get(k.as_slice()).ctx(|| "read state".into())? {
             Some(g) => Ok(Some(versioned(codec::decode("state", g.value())?))),
