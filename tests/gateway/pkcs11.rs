@@ -6,8 +6,9 @@
 //! Needs SoftHSM2 (`apt-get install softhsm2`); without it the test prints why it skipped and
 //! passes. One test per binary: SoftHSM reads `SOFTHSM2_CONF` from the environment.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "../../sdk/fabric/tests/support/softhsm.rs"]
+mod softhsm;
+use softhsm::SoftHsm;
 
 use bytes::Bytes;
 use fabric_chaincode::{Chaincode, ChaincodeServer, Response as CcResponse, Stub};
@@ -46,63 +47,12 @@ impl Chaincode for Kv {
     }
 }
 
-fn softhsm_module() -> Option<PathBuf> {
-    let module = std::env::var_os("SOFTHSM2_MODULE")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(
-            [
-                "/usr/lib/softhsm/libsofthsm2.so",
-                "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-                "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
-                "/usr/lib64/pkcs11/libsofthsm2.so",
-                "/usr/local/lib/softhsm/libsofthsm2.so",
-            ]
-            .map(PathBuf::from),
-        )
-        .find(|p| p.is_file())?;
-    let util = Command::new("softhsm2-util").arg("--version").output();
-    util.is_ok_and(|o| o.status.success()).then_some(module)
-}
-
-fn util(conf: &Path, args: &[&str]) {
-    let out = Command::new("softhsm2-util")
-        .args(args)
-        .env("SOFTHSM2_CONF", conf)
-        .output()
-        .expect("run softhsm2-util");
-    assert!(
-        out.status.success(),
-        "softhsm2-util {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devnet_submit_signed_by_a_softhsm_key() {
-    let Some(module) = softhsm_module() else {
-        eprintln!(
-            "SKIPPED: SoftHSM2 is not installed (no libsofthsm2.so or softhsm2-util; \
-             `apt-get install softhsm2`, or set SOFTHSM2_MODULE)"
-        );
+    let Some(hsm) = SoftHsm::start(TOKEN, PIN) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let tokens = dir.path().join("tokens");
-    std::fs::create_dir(&tokens).unwrap();
-    let conf = dir.path().join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    // SAFETY: the only test of this binary; set before the module is loaded, and nothing else
-    // of this process reads or writes the environment concurrently.
-    unsafe { std::env::set_var("SOFTHSM2_CONF", &conf) };
 
     let bound = ChaincodeServer::new("127.0.0.1:0", KV_ID)
         .bind()
@@ -146,36 +96,9 @@ async fn devnet_submit_signed_by_a_softhsm_key() {
         .map(|e| e.unwrap().path())
         .next()
         .expect("a key in the keystore");
-    util(
-        &conf,
-        &[
-            "--init-token",
-            "--free",
-            "--label",
-            TOKEN,
-            "--pin",
-            PIN,
-            "--so-pin",
-            "13579753",
-        ],
-    );
-    util(
-        &conf,
-        &[
-            "--import",
-            key_file.to_str().unwrap(),
-            "--token",
-            TOKEN,
-            "--label",
-            "doctor1",
-            "--id",
-            "0d01",
-            "--pin",
-            PIN,
-        ],
-    );
+    hsm.import(&key_file, "doctor1", "0d01");
     let signer = Pkcs11Signer::open_async(Pkcs11Config {
-        module,
+        module: hsm.module.clone(),
         token: TokenSelector::Label(TOKEN.into()),
         pin: PIN.into(),
         key: KeySelector::Label("doctor1".into()),

@@ -8,44 +8,14 @@
 use fabric_sdk::crypto::pkcs11::{KeySelector, Pkcs11Config, Pkcs11Signer, TokenSelector};
 use fabric_sdk::crypto::{KeyAlgorithm, PrivateKey, Signer, is_low_s};
 use fabric_sdk::identity::{Certificate, Identity};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
+
+#[path = "support/softhsm.rs"]
+mod softhsm;
+use softhsm::SoftHsm;
 
 const TOKEN: &str = "medledger-test";
 const PIN: &str = "4321";
-
-fn softhsm_module() -> Option<PathBuf> {
-    let candidates = std::env::var_os("SOFTHSM2_MODULE")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(
-            [
-                "/usr/lib/softhsm/libsofthsm2.so",
-                "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-                "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
-                "/usr/lib64/pkcs11/libsofthsm2.so",
-                "/usr/local/lib/softhsm/libsofthsm2.so",
-            ]
-            .map(PathBuf::from),
-        );
-    let module = candidates.into_iter().find(|p| p.is_file())?;
-    let util = Command::new("softhsm2-util").arg("--version").output();
-    util.is_ok_and(|o| o.status.success()).then_some(module)
-}
-
-fn util(conf: &Path, args: &[&str]) {
-    let out = Command::new("softhsm2-util")
-        .args(args)
-        .env("SOFTHSM2_CONF", conf)
-        .output()
-        .expect("run softhsm2-util");
-    assert!(
-        out.status.success(),
-        "softhsm2-util {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn self_signed(key: &PrivateKey) -> Certificate {
     let pair = rcgen::KeyPair::from_pem(&key.to_pkcs8_pem()).unwrap();
@@ -64,53 +34,16 @@ fn config(module: &Path, key: KeySelector, pin: &str) -> Pkcs11Config {
 
 #[test]
 fn signs_through_softhsm_with_low_s_signatures_our_verifier_accepts() {
-    let Some(module) = softhsm_module() else {
-        eprintln!(
-            "SKIPPED: SoftHSM2 is not installed (no libsofthsm2.so or softhsm2-util; \
-             `apt-get install softhsm2`, or set SOFTHSM2_MODULE)"
-        );
+    let Some(hsm) = SoftHsm::start(TOKEN, PIN) else {
         return;
     };
+    let module = hsm.module.clone();
     let dir = tempfile::tempdir().unwrap();
-    let tokens = dir.path().join("tokens");
-    std::fs::create_dir(&tokens).unwrap();
-    let conf = dir.path().join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    // SAFETY: the only test of this binary, set before the module is loaded and before any
-    // thread of ours reads the environment.
-    unsafe { std::env::set_var("SOFTHSM2_CONF", &conf) };
-
-    util(
-        &conf,
-        &[
-            "--init-token",
-            "--free",
-            "--label",
-            TOKEN,
-            "--pin",
-            PIN,
-            "--so-pin",
-            "87654321",
-        ],
-    );
     // The identity's key, imported as a CA-issued key would be (private and public objects).
     let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
     let pem_path = dir.path().join("key.pem");
     std::fs::write(&pem_path, key.to_pkcs8_pem()).unwrap();
-    let pem_arg = pem_path.to_str().unwrap();
-    util(
-        &conf,
-        &[
-            "--import", pem_arg, "--token", TOKEN, "--label", "user1", "--id", "a1b2", "--pin", PIN,
-        ],
-    );
+    hsm.import(&pem_path, "user1", "a1b2");
 
     // A wrong PIN is refused with a clear message (before any successful login: PKCS#11 logins
     // are per application and token).
