@@ -26,9 +26,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use fabric_chaincode::{Chaincode, ChaincodeServer, Response as CcResponse, Stub};
+use fabric_chaincode::{Chaincode, Response as CcResponse, Stub};
 use fabric_sdk::gateway::{ConnectionProfile, Contract};
-use medledger_e2e::{interop_dir, proc_cpu_time};
+use medledger_e2e::{interop_dir, proc_cpu_time, serve_in_process};
 use medledger_network::Topology;
 use medledger_network::devnet::Devnet;
 use medledger_network::topology::ChaincodeDef;
@@ -70,33 +70,16 @@ impl Chaincode for Kv {
 
 /// The child: chaincode server and devnet, until killed.
 async fn serve_devnet(dir: String) {
-    let bound = ChaincodeServer::new("127.0.0.1:0", PACKAGE_ID)
-        .bind()
-        .await
-        .expect("bind the chaincode server");
-    let address = bound.local_addr().to_string();
-    tokio::spawn(async move {
-        let _ = bound.serve_with_shutdown(Kv, std::future::pending()).await;
-    });
+    let address = serve_in_process(Kv, PACKAGE_ID).await;
     let mut t = Topology::medical_default();
     t.block_cutting.batch_timeout = "50ms".into();
     t.block_cutting.max_message_count = 500;
-    t.chaincodes = vec![ChaincodeDef {
-        name: "kv".into(),
-        version: "1.0".into(),
-        sequence: 1,
-        label: None,
-        package_id: Some(PACKAGE_ID.into()),
-        address: Some(address),
-        command: None,
-        tls: Default::default(),
-        endorsement_policy: Some(
-            "OR('SeoulMedicalCenterMSP.peer', 'MyongjiHospitalMSP.peer')".into(),
-        ),
-        collections: None,
-        collections_file: None,
-        init_required: false,
-    }];
+    t.chaincodes = vec![ChaincodeDef::external(
+        "kv",
+        PACKAGE_ID,
+        &address,
+        "OR('SeoulMedicalCenterMSP.peer', 'MyongjiHospitalMSP.peer')",
+    )];
     let _devnet = Devnet::start(dir, t).await.expect("start the devnet");
     println!("{READY}");
     std::future::pending::<()>().await;

@@ -3,17 +3,17 @@
 //! (gRPC code, message, txid, every peer's ErrorDetail, validation code), chaincode and block
 //! events with checkpoints, resumption across a devnet restart, mutual TLS, offline signing.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
-use fabric_chaincode::{Chaincode, ChaincodeServer, Response as CcResponse, Stub};
+use fabric_chaincode::{Chaincode, Response as CcResponse, Stub};
 use fabric_sdk::Error;
 use fabric_sdk::gateway::{
     Checkpoint, Checkpointer, Code, Connection, ConnectionProfile, Deadlines, FileCheckpointer,
     Gateway, InMemoryCheckpointer, NO_ARGS, TxValidationCode,
 };
 use fabric_sdk::identity::SigningIdentity;
+use medledger_e2e::serve_in_process;
 use medledger_network::Topology;
 use medledger_network::devnet::Devnet;
 use medledger_network::topology::ChaincodeDef;
@@ -88,43 +88,17 @@ impl Chaincode for Kv {
     }
 }
 
-async fn serve(package_id: &str) -> String {
-    let bound = ChaincodeServer::new("127.0.0.1:0", package_id)
-        .bind()
-        .await
-        .unwrap();
-    let addr = bound.local_addr().to_string();
-    tokio::spawn(async move {
-        let _ = bound.serve_with_shutdown(Kv, std::future::pending()).await;
-    });
-    addr
-}
-
 /// The medical consortium with two chaincodes: `kv` (any hospital or NHIS endorses, a
 /// `clinical` collection of the hospitals) and `strict` (both hospitals must endorse).
 async fn topology() -> Topology {
-    let kv = serve(KV_ID).await;
-    let strict = serve(STRICT_ID).await;
+    let kv = serve_in_process(Kv, KV_ID).await;
+    let strict = serve_in_process(Kv, STRICT_ID).await;
     let mut t = Topology::medical_default();
     t.block_cutting.batch_timeout = "100ms".into();
-    let def = |name: &str, id: &str, address: String, policy: String| ChaincodeDef {
-        name: name.into(),
-        version: "1.0".into(),
-        sequence: 1,
-        label: None,
-        package_id: Some(id.into()),
-        address: Some(address),
-        command: None,
-        tls: Default::default(),
-        endorsement_policy: Some(policy),
-        collections: None,
-        collections_file: None,
-        init_required: false,
-    };
-    let mut kv = def(
+    let mut kv = ChaincodeDef::external(
         "kv",
         KV_ID,
-        kv,
+        &kv,
         format!("OR('{SMC}.peer', '{MJH}.peer', '{NHIS}.peer')"),
     );
     kv.collections = Some(format!(
@@ -132,10 +106,10 @@ async fn topology() -> Topology {
     ));
     t.chaincodes = vec![
         kv,
-        def(
+        ChaincodeDef::external(
             "strict",
             STRICT_ID,
-            strict,
+            &strict,
             format!("AND('{SMC}.peer', '{MJH}.peer')"),
         ),
     ];
@@ -156,17 +130,8 @@ async fn start(topology: Topology) -> Net {
 }
 
 impl Net {
-    fn profile_path(&self, msp: &str) -> PathBuf {
-        self.devnet
-            .connection_profiles()
-            .iter()
-            .find(|(p, _)| p.msp_id == msp)
-            .map(|(_, path)| path.clone())
-            .unwrap()
-    }
-
     async fn profile(&self, msp: &str) -> ConnectionProfile {
-        ConnectionProfile::load(self.profile_path(msp))
+        ConnectionProfile::load(self.devnet.connection_file(msp).unwrap())
             .await
             .unwrap()
     }

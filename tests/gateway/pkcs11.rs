@@ -11,9 +11,10 @@ mod softhsm;
 use softhsm::SoftHsm;
 
 use bytes::Bytes;
-use fabric_chaincode::{Chaincode, ChaincodeServer, Response as CcResponse, Stub};
+use fabric_chaincode::{Chaincode, Response as CcResponse, Stub};
 use fabric_sdk::crypto::pkcs11::{KeySelector, Pkcs11Config, Pkcs11Signer, TokenSelector};
 use fabric_sdk::gateway::{ConnectionProfile, Gateway, TxValidationCode};
+use medledger_e2e::serve_in_process;
 use medledger_network::Topology;
 use medledger_network::devnet::Devnet;
 use medledger_network::topology::ChaincodeDef;
@@ -54,40 +55,21 @@ async fn devnet_submit_signed_by_a_softhsm_key() {
     };
     let dir = tempfile::tempdir().unwrap();
 
-    let bound = ChaincodeServer::new("127.0.0.1:0", KV_ID)
-        .bind()
-        .await
-        .unwrap();
-    let address = bound.local_addr().to_string();
-    tokio::spawn(async move {
-        let _ = bound.serve_with_shutdown(Kv, std::future::pending()).await;
-    });
+    let address = serve_in_process(Kv, KV_ID).await;
     let mut topology = Topology::medical_default();
     topology.block_cutting.batch_timeout = "100ms".into();
-    topology.chaincodes = vec![ChaincodeDef {
-        name: "kv".into(),
-        version: "1.0".into(),
-        sequence: 1,
-        label: None,
-        package_id: Some(KV_ID.into()),
-        address: Some(address),
-        command: None,
-        tls: Default::default(),
-        endorsement_policy: Some(format!("OR('{SMC}.peer')")),
-        collections: None,
-        collections_file: None,
-        init_required: false,
-    }];
+    topology.chaincodes = vec![ChaincodeDef::external(
+        "kv",
+        KV_ID,
+        &address,
+        format!("OR('{SMC}.peer')"),
+    )];
     let devnet = Devnet::start(dir.path().join("devnet"), topology)
         .await
         .unwrap();
-    let profile_path = devnet
-        .connection_profiles()
-        .iter()
-        .find(|(p, _)| p.msp_id == SMC)
-        .map(|(_, path)| path.clone())
+    let profile = ConnectionProfile::load(devnet.connection_file(SMC).unwrap())
+        .await
         .unwrap();
-    let profile = ConnectionProfile::load(profile_path).await.unwrap();
 
     // Move the doctor's key into the token (as an organisation would with its HSM).
     let msp_dir = &profile.identity(DOCTOR).unwrap().msp_dir;

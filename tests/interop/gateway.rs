@@ -17,7 +17,7 @@
 use std::time::{Duration, Instant};
 
 use medledger_e2e::{
-    ExampleBuild, ServerProcess, cargo_examples, interop_dir, node_chaincode_command,
+    ExampleBuild, ServerProcess, cargo_examples, interop_dir_with_packages, node_chaincode_command,
     rust_chaincode_command,
 };
 use medledger_network::Topology;
@@ -50,22 +50,15 @@ fn topology(rust_address: &str, node_address: &str) -> Topology {
     // to share a block.
     topology.block_cutting.batch_timeout = "250ms".into();
     let def = |name: &str, package_id: &str, address: &str| ChaincodeDef {
-        name: name.into(),
-        version: "1.0".into(),
-        sequence: 1,
-        label: None,
-        package_id: Some(package_id.into()),
-        address: Some(address.into()),
-        command: None,
-        tls: Default::default(),
-        endorsement_policy: Some(format!(
-            "OutOf(2, '{SMC}.peer', '{MJH}.peer', '{NHIS}.peer')"
-        )),
         collections: Some(format!(
             r#"[{{"name":"{COLLECTION}","policy":"OR('{SMC}.member','{MJH}.member')","requiredPeerCount":0,"maxPeerCount":1,"blockToLive":0,"memberOnlyRead":true,"memberOnlyWrite":true}}]"#
         )),
-        collections_file: None,
-        init_required: false,
+        ..ChaincodeDef::external(
+            name,
+            package_id,
+            address,
+            format!("OutOf(2, '{SMC}.peer', '{MJH}.peer', '{NHIS}.peer')"),
+        )
     };
     topology.chaincodes = vec![
         def(RUST_CC, RUST_ID, rust_address),
@@ -76,19 +69,10 @@ fn topology(rust_address: &str, node_address: &str) -> Topology {
 
 /// Runs the client script for `chaincode`; its JSON report.
 async fn run_client(devnet: &Devnet, chaincode: &str) -> Value {
-    let dir = interop_dir();
-    assert!(
-        dir.join("node_modules/@hyperledger/fabric-gateway")
-            .is_dir(),
-        "the official Fabric Node packages are not installed: run ./scripts/test-all.sh (or \
-         `npm ci --prefix tests/interop`)"
-    );
+    let dir = interop_dir_with_packages();
     let connection = |msp: &str| {
         devnet
-            .connection_profiles()
-            .iter()
-            .find(|(p, _)| p.msp_id == msp)
-            .map(|(_, path)| path.clone())
+            .connection_file(msp)
             .unwrap_or_else(|| panic!("no connection file for {msp}"))
     };
     let input = json!({

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use bytes::Bytes;
-use fabric_chaincode::{Chaincode, ChaincodeServer, Response as CcResponse, Stub};
+use fabric_chaincode::{Chaincode, Response as CcResponse, Stub};
 use fabric_sdk::crypto::{KeyAlgorithm, Signer, require_fabric_ecdsa};
 use fabric_sdk::gateway::{ConnectionProfile, Gateway, TxValidationCode};
 use fabric_sdk::identity::{Identity, SigningIdentity};
@@ -34,7 +34,7 @@ use fabric_sdk::protos::protos::{
 };
 use fabric_sdk::protos::{Message, Timestamp};
 use fabric_sdk::tx::ParsedProposal;
-use medledger_e2e::run_node;
+use medledger_e2e::{run_node, serve_in_process};
 use medledger_network::Topology;
 use medledger_network::devnet::Devnet;
 use medledger_network::topology::ChaincodeDef;
@@ -210,45 +210,35 @@ fn node_bytes(report: &Value, name: &str) -> Vec<u8> {
     B64.decode(report["node"][name].as_str().unwrap()).unwrap()
 }
 
+/// The next item of an events stream (`stream.next()`), within [`WAIT`].
+async fn next_within<T, E: std::fmt::Debug>(
+    next: impl std::future::Future<Output = Option<Result<T, E>>>,
+) -> T {
+    tokio::time::timeout(WAIT, next)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_gateway_client_and_node_client_build_the_same_messages_and_accept_each_others() {
-    let bound = ChaincodeServer::new("127.0.0.1:0", CC_ID)
-        .bind()
-        .await
-        .unwrap();
-    let address = bound.local_addr().to_string();
-    tokio::spawn(async move {
-        let _ = bound
-            .serve_with_shutdown(Records, std::future::pending())
-            .await;
-    });
+    let address = serve_in_process(Records, CC_ID).await;
     let mut topology = Topology::medical_default();
     topology.block_cutting.batch_timeout = "100ms".into();
-    topology.chaincodes = vec![ChaincodeDef {
-        name: "records".into(),
-        version: "1.0".into(),
-        sequence: 1,
-        label: None,
-        package_id: Some(CC_ID.into()),
-        address: Some(address),
-        command: None,
-        tls: Default::default(),
-        endorsement_policy: Some(format!("OR('{SMC}.peer')")),
-        collections: None,
-        collections_file: None,
-        init_required: false,
-    }];
+    topology.chaincodes = vec![ChaincodeDef::external(
+        "records",
+        CC_ID,
+        &address,
+        format!("OR('{SMC}.peer')"),
+    )];
     let dir = tempfile::tempdir().unwrap();
     let devnet = Devnet::start(dir.path().join("devnet"), topology)
         .await
         .unwrap();
-    let profile_path = devnet
-        .connection_profiles()
-        .iter()
-        .find(|(p, _)| p.msp_id == SMC)
-        .map(|(_, path)| path.clone())
+    let profile = ConnectionProfile::load(devnet.connection_file(SMC).unwrap())
+        .await
         .unwrap();
-    let profile = ConnectionProfile::load(profile_path).await.unwrap();
     let doctor = profile.signing_identity(DOCTOR).await.unwrap();
     let msp_dir = &profile.identity(DOCTOR).unwrap().msp_dir;
     let cert_pem = doctor.identity.certificate().to_pem();
@@ -463,9 +453,7 @@ async fn rust_gateway_client_and_node_client_build_the_same_messages_and_accept_
     assert_eq!(report["rust"]["commit"]["identity"]["mspid"], json!(SMC));
 
     // Node's signed proposal: parsed and verified by our code...
-    let node_signature = B64
-        .decode(report["node"]["proposalSignatureB64"].as_str().unwrap())
-        .unwrap();
+    let node_signature = node_bytes(&report, "proposalSignatureB64");
     let node_pt = ProposedTransaction::decode(node_proposed.as_slice()).unwrap();
     let signed = node_pt.proposal.clone().unwrap();
     let parsed = ParsedProposal::parse(&signed).expect("our parser reads Node's proposal");
@@ -496,64 +484,34 @@ async fn rust_gateway_client_and_node_client_build_the_same_messages_and_accept_
     assert_eq!(commit.status().await.unwrap().code, TxValidationCode::Valid);
 
     // Node's signed events requests: verified by our code, then served through our client.
+    let doctor_key = doctor.identity.certificate().public_key().unwrap();
     let signed_cc = SignedChaincodeEventsRequest::decode(node_cc_events.as_slice()).unwrap();
-    doctor
-        .identity
-        .certificate()
-        .public_key()
-        .unwrap()
+    doctor_key
         .verify(&signed_cc.request, &signed_cc.signature)
         .unwrap();
-    let cc_signature = B64
-        .decode(
-            report["node"]["chaincodeEventsSignatureB64"]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap();
+    let cc_signature = node_bytes(&report, "chaincodeEventsSignatureB64");
     let mut events = gateway
         .new_signed_chaincode_events_request(&node_cc_events, cc_signature)
         .unwrap()
         .events()
         .await
         .unwrap();
-    let event = tokio::time::timeout(WAIT, events.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let event = next_within(events.next()).await;
     assert_eq!(event.transaction_id, proposal.transaction_id());
     assert_eq!(event.block_number, block);
     assert_eq!(&event.payload[..], b"rec-1");
 
-    let signature = |name: &str| {
-        B64.decode(
-            report["node"][format!("{name}SignatureB64")]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap()
-    };
+    let signature = |name: &str| node_bytes(&report, &format!("{name}SignatureB64"));
     let node_block = node_bytes(&report, "blockEventsB64");
     let env = Envelope::decode(node_block.as_slice()).unwrap();
-    doctor
-        .identity
-        .certificate()
-        .public_key()
-        .unwrap()
-        .verify(&env.payload, &env.signature)
-        .unwrap();
+    doctor_key.verify(&env.payload, &env.signature).unwrap();
     let mut blocks = gateway
         .new_signed_block_events_request(&node_block, signature("blockEvents"))
         .unwrap()
         .events()
         .await
         .unwrap();
-    let first = tokio::time::timeout(WAIT, blocks.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let first = next_within(blocks.next()).await;
     assert_eq!(first.header.unwrap().number, block);
     let mut filtered = gateway
         .new_signed_filtered_block_events_request(
@@ -564,11 +522,7 @@ async fn rust_gateway_client_and_node_client_build_the_same_messages_and_accept_
         .events()
         .await
         .unwrap();
-    let first = tokio::time::timeout(WAIT, filtered.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let first = next_within(filtered.next()).await;
     assert_eq!(first.number, block);
     assert_eq!(
         first.filtered_transactions[0].txid,
@@ -583,11 +537,7 @@ async fn rust_gateway_client_and_node_client_build_the_same_messages_and_accept_
         .events()
         .await
         .unwrap();
-    let first = tokio::time::timeout(WAIT, private.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let first = next_within(private.next()).await;
     assert_eq!(first.block.unwrap().header.unwrap().number, block);
 
     drop((events, blocks, filtered, private));

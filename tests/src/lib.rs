@@ -12,9 +12,9 @@ pub fn interop_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("interop")
 }
 
-/// Runs `node <script>` in `tests/interop` with `input` as JSON on stdin; returns its JSON stdout.
-/// Panics with an actionable message when Node or the npm packages are missing (these are tests).
-pub fn run_node(script: &str, input: &serde_json::Value) -> serde_json::Value {
+/// [`interop_dir`], after checking the official Fabric Node packages are installed there.
+/// Panics with an actionable message when they are not (these are tests).
+pub fn interop_dir_with_packages() -> PathBuf {
     let dir = interop_dir();
     assert!(
         dir.join("node_modules/@hyperledger/fabric-gateway")
@@ -22,6 +22,13 @@ pub fn run_node(script: &str, input: &serde_json::Value) -> serde_json::Value {
         "the official Fabric Node packages are not installed: run ./scripts/test-all.sh \
          (or `npm ci --prefix tests/interop`)"
     );
+    dir
+}
+
+/// Runs `node <script>` in `tests/interop` with `input` as JSON on stdin; returns its JSON stdout.
+/// Panics with an actionable message when Node or the npm packages are missing (these are tests).
+pub fn run_node(script: &str, input: &serde_json::Value) -> serde_json::Value {
+    let dir = interop_dir_with_packages();
     let mut child = Command::new("node")
         .arg(script)
         .current_dir(&dir)
@@ -117,24 +124,13 @@ fn cargo_command() -> Command {
     cmd
 }
 
-/// Builds examples with the cargo that runs this test (`$CARGO`), in the same target directory,
-/// and returns their executables in the order asked. `release` adds `--release`. Panics with
-/// cargo's output when the build fails.
-pub fn cargo_examples(selection: ExampleBuild, examples: &[&str], release: bool) -> Vec<PathBuf> {
+/// Runs `cargo build --message-format=json-render-diagnostics <args>` with the cargo that runs
+/// this test, in the same target directory; the `compiler-artifact` messages. Panics with
+/// cargo's output, naming `what`, when the build fails.
+fn cargo_build(args: &[&str], what: &str) -> Vec<serde_json::Value> {
     let mut cmd = cargo_command();
-    cmd.arg("build")
-        .arg("--message-format=json-render-diagnostics")
-        .current_dir(workspace_root());
-    match selection {
-        ExampleBuild::Workspace => cmd.arg("--workspace"),
-        ExampleBuild::Package(p) => cmd.args(["-p", p]),
-    };
-    for e in examples {
-        cmd.args(["--example", e]);
-    }
-    if release {
-        cmd.arg("--release");
-    }
+    cmd.args(["build", "--message-format=json-render-diagnostics"])
+        .args(args);
     if let Some(dir) = target_dir() {
         cmd.arg("--target-dir").arg(dir);
     }
@@ -144,17 +140,32 @@ pub fn cargo_examples(selection: ExampleBuild, examples: &[&str], release: bool)
         .expect("cannot run cargo");
     assert!(
         out.status.success(),
-        "cargo build of the examples {examples:?} failed:\n{}",
+        "cargo build of {what} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|msg| msg["reason"] == "compiler-artifact")
+        .collect()
+}
+
+/// Builds examples with the cargo that runs this test (`$CARGO`), in the same target directory,
+/// and returns their executables in the order asked. `release` adds `--release`. Panics with
+/// cargo's output when the build fails.
+pub fn cargo_examples(selection: ExampleBuild, examples: &[&str], release: bool) -> Vec<PathBuf> {
+    let mut args = match selection {
+        ExampleBuild::Workspace => vec!["--workspace"],
+        ExampleBuild::Package(p) => vec!["-p", p],
+    };
+    for e in examples {
+        args.extend(["--example", *e]);
+    }
+    if release {
+        args.push("--release");
+    }
     let mut found = vec![None; examples.len()];
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if msg["reason"] != "compiler-artifact" {
-            continue;
-        }
+    for msg in cargo_build(&args, &format!("the examples {examples:?}")) {
         let is_example = msg["target"]["kind"]
             .as_array()
             .is_some_and(|k| k.iter().any(|k| k == "example"));
@@ -178,33 +189,35 @@ pub fn cargo_examples(selection: ExampleBuild, examples: &[&str], release: bool)
 /// Builds binary `bin` of `package` (debug) with the cargo that runs this test, in the same
 /// target directory, and returns its executable. Panics with cargo's output when the build fails.
 pub fn cargo_binary(package: &str, bin: &str) -> PathBuf {
-    let mut cmd = cargo_command();
-    cmd.args([
-        "build",
-        "--message-format=json-render-diagnostics",
-        "-p",
-        package,
-        "--bin",
-        bin,
-    ]);
-    if let Some(dir) = target_dir() {
-        cmd.arg("--target-dir").arg(dir);
-    }
-    let out = cmd
-        .stderr(Stdio::piped())
-        .output()
-        .expect("cannot run cargo");
-    assert!(
-        out.status.success(),
-        "cargo build of {package} --bin {bin} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == bin)
-        .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
-        .unwrap_or_else(|| panic!("cargo built no executable for {bin}"))
+    cargo_build(
+        &["-p", package, "--bin", bin],
+        &format!("{package} --bin {bin}"),
+    )
+    .into_iter()
+    .filter(|msg| msg["target"]["name"] == bin)
+    .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
+    .unwrap_or_else(|| panic!("cargo built no executable for {bin}"))
+}
+
+/// Serves `chaincode` in this process, registering as `package_id`, on a free 127.0.0.1 port
+/// until the runtime ends; its address (for [`ChaincodeDef::external`]).
+///
+/// [`ChaincodeDef::external`]: medledger_network::topology::ChaincodeDef::external
+pub async fn serve_in_process(
+    chaincode: impl fabric_chaincode::Chaincode,
+    package_id: &str,
+) -> String {
+    let bound = fabric_chaincode::ChaincodeServer::new("127.0.0.1:0", package_id)
+        .bind()
+        .await
+        .expect("bind a chaincode server on 127.0.0.1:0");
+    let address = bound.local_addr().to_string();
+    tokio::spawn(async move {
+        let _ = bound
+            .serve_with_shutdown(chaincode, std::future::pending())
+            .await;
+    });
+    address
 }
 
 /// A free port on 127.0.0.1 (bound, then released for a child process to take).

@@ -409,6 +409,14 @@ impl Devnet {
         &self.profiles
     }
 
+    /// The connection file written for `msp_id` (`<data dir>/connections/<MSP>.json`).
+    pub fn connection_file(&self, msp_id: &str) -> Option<&Path> {
+        self.profiles
+            .iter()
+            .find(|(p, _)| p.msp_id == msp_id)
+            .map(|(_, path)| path.as_path())
+    }
+
     /// Chaincode name → package id.
     pub fn package_ids(&self) -> &BTreeMap<String, String> {
         &self.package_ids

@@ -202,6 +202,30 @@ fn one() -> u64 {
 }
 
 impl ChaincodeDef {
+    /// Version `1.0`, sequence 1 of `name`, served by a chaincode server already listening on
+    /// `address` that registers as `package_id`, with `endorsement_policy`; no collections.
+    pub fn external(
+        name: &str,
+        package_id: &str,
+        address: &str,
+        endorsement_policy: impl Into<String>,
+    ) -> ChaincodeDef {
+        ChaincodeDef {
+            name: name.to_owned(),
+            version: "1.0".to_owned(),
+            sequence: 1,
+            label: None,
+            package_id: Some(package_id.to_owned()),
+            address: Some(address.to_owned()),
+            command: None,
+            tls: ChaincodeTls::default(),
+            endorsement_policy: Some(endorsement_policy.into()),
+            collections: None,
+            collections_file: None,
+            init_required: false,
+        }
+    }
+
     /// The collection configuration package of the chaincode, from `collections` or
     /// `collections_file` (read now; a relative path is taken from the working directory), or
     /// `None` when it has no collections.
