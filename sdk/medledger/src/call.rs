@@ -16,9 +16,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
-use medledger_model::{Commitment, Salt, canonical};
+use medledger_model::{Commitment, Salt, canonical, commit};
 use serde::Serialize;
 
+use crate::documents::new_salt;
 use crate::error::{Error, Result};
 
 /// Whether a call changes the ledger (endorse, order, commit) or only reads it (evaluate on
@@ -79,17 +80,43 @@ impl<T> Call<T> {
 
     /// Adds a transient entry holding `value`'s canonical JSON.
     pub(crate) fn transient_json<V: Serialize + ?Sized>(
-        mut self,
+        self,
         field: &'static str,
         value: &V,
     ) -> Result<Self> {
-        let bytes = canonical::to_canonical_vec(value).map_err(|e| Error::Encode {
+        let bytes = self.canonical_json(field, value)?;
+        Ok(self.transient_bytes(field, bytes))
+    }
+
+    /// Adds a transient entry holding `value`'s canonical JSON and a fresh `salt` (drawn
+    /// here), and expects the answer's `hash_field` (read by `check`) to be their salted hash.
+    /// The value is encoded once: the hash is of the very bytes sent.
+    pub(crate) fn transient_json_committed<V: Serialize + ?Sized>(
+        self,
+        field: &'static str,
+        value: &V,
+        hash_field: &'static str,
+        check: Check<T>,
+    ) -> Result<Self> {
+        let salt = new_salt()?;
+        let bytes = self.canonical_json(field, value)?;
+        let hash = commit(&salt, &bytes);
+        Ok(self
+            .transient_bytes(field, bytes)
+            .salt(&salt)
+            .expect_hash(hash_field, hash, check))
+    }
+
+    fn canonical_json<V: Serialize + ?Sized>(
+        &self,
+        field: &'static str,
+        value: &V,
+    ) -> Result<Vec<u8>> {
+        canonical::to_canonical_vec(value).map_err(|e| Error::Encode {
             function: self.function,
             field,
             reason: e.to_string(),
-        })?;
-        self.transient.insert(field.to_owned(), bytes);
-        Ok(self)
+        })
     }
 
     /// Adds a transient entry holding raw bytes.

@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use fabric_sdk::gateway::TxValidationCode;
 use medledger_model::{ConsentPurpose, FhirResourceType, PrescriptionStatus, RecordCategory};
-use medledger_sdk::{ConsentGrant, Error, NewRecord, RecordDocument, calls};
+use medledger_sdk::{Error, NewRecord, RecordDocument, calls};
 
 fn refusal(result: Result<impl std::fmt::Debug, Error>) -> (i32, String) {
     match result {
@@ -32,15 +32,12 @@ async fn refusals_name_the_rule_or_the_field_and_write_nothing() {
         .await
         .unwrap();
     let consent = patient
-        .grant_consent(&ConsentGrant {
-            consent_id: Some("CON-1".into()),
-            patient_id: PATIENT_ID.into(),
-            grantee: MJH.into(),
-            purpose: ConsentPurpose::Treatment,
-            scopes: vec![RecordCategory::Lab],
-            period: this_year(),
-            document: None,
-        })
+        .grant_consent(&consent(
+            Some("CON-1"),
+            MJH,
+            ConsentPurpose::Treatment,
+            RecordCategory::Lab,
+        ))
         .await
         .unwrap();
     doctor

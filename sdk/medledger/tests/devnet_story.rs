@@ -68,40 +68,34 @@ async fn the_whole_story_runs_end_to_end() {
     // Consent: the patient to Myongji (treatment, labs) and to NHIS (claims); a clerk records a
     // paper form for the pharmacy.
     let to_mjh = patient
-        .grant_consent(&ConsentGrant {
-            consent_id: Some("CON-MJH-1".into()),
-            patient_id: PATIENT_ID.into(),
-            grantee: MJH.into(),
-            purpose: ConsentPurpose::Treatment,
-            scopes: vec![RecordCategory::Lab],
-            period: this_year(),
-            document: None,
-        })
+        .grant_consent(&consent(
+            Some("CON-MJH-1"),
+            MJH,
+            ConsentPurpose::Treatment,
+            RecordCategory::Lab,
+        ))
         .await
         .unwrap();
     assert_eq!(to_mjh.value.grantee, MJH);
     patient
-        .grant_consent(&ConsentGrant {
-            consent_id: Some("CON-NHIS-1".into()),
-            patient_id: PATIENT_ID.into(),
-            grantee: NHIS.into(),
-            purpose: ConsentPurpose::InsuranceClaim,
-            scopes: vec![RecordCategory::Encounter],
-            period: this_year(),
-            document: None,
-        })
+        .grant_consent(&consent(
+            Some("CON-NHIS-1"),
+            NHIS,
+            ConsentPurpose::InsuranceClaim,
+            RecordCategory::Encounter,
+        ))
         .await
         .unwrap();
     let form = SaltedDocument::new(b"scanned consent form 2026-0042").unwrap();
     let paper = smc_clerk
         .grant_consent(&ConsentGrant {
-            consent_id: None,
-            patient_id: PATIENT_ID.into(),
-            grantee: PHARMACY.into(),
-            purpose: ConsentPurpose::Treatment,
-            scopes: vec![RecordCategory::Medication],
-            period: this_year(),
             document: Some(form.consent_document()),
+            ..consent(
+                None,
+                PHARMACY,
+                ConsentPurpose::Treatment,
+                RecordCategory::Medication,
+            )
         })
         .await
         .unwrap();
@@ -251,23 +245,17 @@ async fn the_whole_story_runs_end_to_end() {
         )
         .await
         .unwrap();
-    let verdict = |v: medledger_model::CertificateVerification| v.result;
+    // NHIS checks a document it was handed, with the salt that came with it.
+    let verify = async |document: &[u8]| {
+        officer
+            .verify_certificate("CERT-1", document, &sealed.salt)
+            .await
+            .unwrap()
+            .result
+    };
+    assert_eq!(verify(&certificate).await, VerificationResult::Valid);
     assert_eq!(
-        verdict(
-            officer
-                .verify_certificate("CERT-1", &certificate, &sealed.salt)
-                .await
-                .unwrap()
-        ),
-        VerificationResult::Valid
-    );
-    assert_eq!(
-        verdict(
-            officer
-                .verify_certificate("CERT-1", b"forged certificate", &sealed.salt)
-                .await
-                .unwrap()
-        ),
+        verify(b"forged certificate").await,
         VerificationResult::HashMismatch
     );
     let revoked = smc_doctor
@@ -278,15 +266,7 @@ async fn the_whole_story_runs_end_to_end() {
         revoked.value.revocation_reason,
         Some(RevocationReason::IssuedInError)
     );
-    assert_eq!(
-        verdict(
-            officer
-                .verify_certificate("CERT-1", &certificate, &sealed.salt)
-                .await
-                .unwrap()
-        ),
-        VerificationResult::Revoked
-    );
+    assert_eq!(verify(&certificate).await, VerificationResult::Revoked);
 
     // Audit: the access log, and the prescription's history.
     let log = patient.list_access_log(PATIENT_ID, 10, "").await.unwrap();

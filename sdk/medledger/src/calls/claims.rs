@@ -1,14 +1,13 @@
 //! Claims: `SubmitClaim`, `AdjudicateClaim`, `PayClaim`, `GetClaim`, `ListClaims`.
 
 use medledger_model::{
-    Claim, ClaimDetails, ClaimPayment, ClaimResponse, ClaimStatus, ClaimView, Page, commit_json,
+    Claim, ClaimDetails, ClaimPayment, ClaimResponse, ClaimStatus, ClaimView, Page,
 };
 
 use super::id_or_derive;
 use crate::call::{Call, CallKind, json_arg, optional};
 use crate::client::{Committed, MedLedgerClient};
-use crate::documents::new_salt;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// `SubmitClaim(claim_id, patient_id, insurer, encounter_ids)`, transient `claim` (diagnosis
 /// codes, items and total in integer KRW) and `salt` (drawn here). The answer's
@@ -21,39 +20,26 @@ pub fn submit_claim(
     details: &ClaimDetails,
 ) -> Result<Call<Claim>> {
     const F: &str = "SubmitClaim";
-    let salt = new_salt()?;
-    let hash = commit_json(&salt, details).map_err(|e| Error::Encode {
-        function: F,
-        field: "claim",
-        reason: e.to_string(),
-    })?;
-    Ok(Call::new(F, CallKind::Submit)
+    Call::new(F, CallKind::Submit)
         .arg(id_or_derive(claim_id))
         .arg(patient_id)
         .arg(insurer)
         .arg(json_arg(F, "encounter_ids", encounter_ids)?)
-        .transient_json("claim", details)?
-        .salt(&salt)
-        .expect_hash("content_hash", hash, |c: &Claim| Some(&c.content_hash)))
+        .transient_json_committed("claim", details, "content_hash", |c: &Claim| {
+            Some(&c.content_hash)
+        })
 }
 
 /// `AdjudicateClaim(claim_id, outcome)`, transient `decision` (outcome, insurer amount,
 /// patient share, reason codes) and `salt` (drawn here). The outcome argument is the
 /// decision's. The answer's `decision_hash` is checked against the hash computed here.
 pub fn adjudicate_claim(claim_id: &str, decision: &ClaimResponse) -> Result<Call<Claim>> {
-    const F: &str = "AdjudicateClaim";
-    let salt = new_salt()?;
-    let hash = commit_json(&salt, decision).map_err(|e| Error::Encode {
-        function: F,
-        field: "decision",
-        reason: e.to_string(),
-    })?;
-    Ok(Call::new(F, CallKind::Submit)
+    Call::new("AdjudicateClaim", CallKind::Submit)
         .arg(claim_id)
         .arg(decision.outcome.as_str())
-        .transient_json("decision", decision)?
-        .salt(&salt)
-        .expect_hash("decision_hash", hash, |c: &Claim| c.decision_hash.as_ref()))
+        .transient_json_committed("decision", decision, "decision_hash", |c: &Claim| {
+            c.decision_hash.as_ref()
+        })
 }
 
 /// `PayClaim(claim_id)`, transient `payment` (`payment_reference`).

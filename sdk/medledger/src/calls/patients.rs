@@ -1,13 +1,12 @@
 //! Patients: `StorePatientDemographics`, `RegisterPatient`, `GetPatient`, `ErasePatient`.
 
 use medledger_model::{
-    Commitment, ErasureReceipt, Patient, PatientDemographics, PatientView, StoredPhi, commit_json,
+    Commitment, ErasureReceipt, Patient, PatientDemographics, PatientView, StoredPhi,
 };
 
 use crate::call::{Call, CallKind};
 use crate::client::{Committed, MedLedgerClient};
-use crate::documents::new_salt;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// `StorePatientDemographics(patient_id)`, transient `patient` (the demographics, canonical
 /// JSON) and `salt` (drawn here): the private phase of a registration, endorsed by the
@@ -17,19 +16,12 @@ pub fn store_patient_demographics(
     patient_id: &str,
     demographics: &PatientDemographics,
 ) -> Result<Call<StoredPhi>> {
-    const F: &str = "StorePatientDemographics";
-    let salt = new_salt()?;
-    let hash = commit_json(&salt, demographics).map_err(|e| Error::Encode {
-        function: F,
-        field: "patient",
-        reason: e.to_string(),
-    })?;
-    Ok(Call::new(F, CallKind::Submit)
+    Ok(Call::new("StorePatientDemographics", CallKind::Submit)
         .arg(patient_id)
-        .transient_json("patient", demographics)?
-        .salt(&salt)
-        .own_phi()
-        .expect_hash("commitment", hash, |s: &StoredPhi| Some(&s.commitment)))
+        .transient_json_committed("patient", demographics, "commitment", |s: &StoredPhi| {
+            Some(&s.commitment)
+        })?
+        .own_phi())
 }
 
 /// `RegisterPatient(patient_id, demographics_hash)`: the public phase, no transient data. The

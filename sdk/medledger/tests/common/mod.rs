@@ -4,12 +4,12 @@
 #![allow(dead_code)]
 
 use medledger_model::{
-    Address, AdministrativeGender, ClaimDetails, ClaimItem, Date, HumanName, Krw, Medication,
-    PatientDemographics, Period, PrescriptionInput, Route, Timestamp,
+    Address, AdministrativeGender, ClaimDetails, ClaimItem, ConsentPurpose, Date, HumanName, Krw,
+    Medication, PatientDemographics, Period, PrescriptionInput, RecordCategory, Route, Timestamp,
 };
-use medledger_sdk::MedLedgerClient;
 use medledger_sdk::devnet::MedicalDevnet;
 use medledger_sdk::gateway::TxValidationCode;
+use medledger_sdk::{ConsentGrant, MedLedgerClient};
 
 pub const SMC: &str = "SeoulMedicalCenterMSP";
 pub const MJH: &str = "MyongjiHospitalMSP";
@@ -108,6 +108,25 @@ pub fn this_year() -> Period {
     Period {
         start: Timestamp::from_unix("start", start).unwrap(),
         end: Some(Timestamp::from_unix("end", start + 365 * 86_400).unwrap()),
+    }
+}
+
+/// The patient's consent to `grantee` for `purpose` over one category, for [`this_year`],
+/// without a signed form (`consent_id` `None`: derived by the chaincode).
+pub fn consent(
+    consent_id: Option<&str>,
+    grantee: &str,
+    purpose: ConsentPurpose,
+    scope: RecordCategory,
+) -> ConsentGrant {
+    ConsentGrant {
+        consent_id: consent_id.map(str::to_owned),
+        patient_id: PATIENT_ID.into(),
+        grantee: grantee.into(),
+        purpose,
+        scopes: vec![scope],
+        period: this_year(),
+        document: None,
     }
 }
 
