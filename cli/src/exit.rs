@@ -204,38 +204,56 @@ fn medical_source(e: &medledger_sdk::Error) -> Option<&fabric_sdk::Error> {
     }
 }
 
-/// The lines printed on stderr for a failed command: the error with its causes, then for a
-/// Gateway failure the gRPC code, the chaincode's message, every peer's detail and the
-/// validation code, then a hint.
-pub fn render(err: &anyhow::Error) -> String {
-    let mut out = format!("error: {}", headline(err));
+/// The Gateway failure an error's chain holds, for `render` and `to_json`.
+enum GatewayFailure<'a> {
+    /// The medical chaincode refused (status, message, transaction id).
+    Refused(i32, &'a str, &'a str),
+    Fabric(&'a fabric_sdk::Error),
+}
+
+/// The first SDK error in the chain as a Gateway failure (none for other SDK errors), and the
+/// hint of the first [`Failure`] before it.
+fn gateway_failure(err: &anyhow::Error) -> (Option<String>, Option<GatewayFailure<'_>>) {
     let mut hint = None;
     for cause in err.chain() {
         if let Some(f) = cause.downcast_ref::<Failure>() {
             hint = hint.or(f.hint.clone());
         }
         if let Some(e) = cause.downcast_ref::<medledger_sdk::Error>() {
-            if let medledger_sdk::Error::Refused {
-                status,
-                message,
-                transaction_id,
-                ..
-            } = e
-            {
-                // The headline holds the function, the status and the chaincode's message.
-                if !transaction_id.is_empty() {
-                    out.push_str(&format!("\n  transaction: {transaction_id}"));
-                }
-                hint = hint.or_else(|| Some(refusal_hint(*status, message)));
-            } else if let Some(f) = medical_source(e) {
-                render_fabric(f, &mut out, &mut hint);
-            }
-            break;
+            let failure = match e {
+                medledger_sdk::Error::Refused {
+                    status,
+                    message,
+                    transaction_id,
+                    ..
+                } => Some(GatewayFailure::Refused(*status, message, transaction_id)),
+                other => medical_source(other).map(GatewayFailure::Fabric),
+            };
+            return (hint, failure);
         }
         if let Some(e) = cause.downcast_ref::<fabric_sdk::Error>() {
-            render_fabric(e, &mut out, &mut hint);
-            break;
+            return (hint, Some(GatewayFailure::Fabric(e)));
         }
+    }
+    (hint, None)
+}
+
+/// The lines printed on stderr for a failed command: the error with its causes, then for a
+/// Gateway failure the gRPC code, the chaincode's message, every peer's detail and the
+/// validation code, then a hint.
+pub fn render(err: &anyhow::Error) -> String {
+    let mut out = format!("error: {}", headline(err));
+    let (mut hint, failure) = gateway_failure(err);
+    match failure {
+        Some(GatewayFailure::Refused(status, message, transaction_id)) => {
+            // The headline holds the function, the status and the chaincode's message.
+            if !transaction_id.is_empty() {
+                out.push_str(&format!("\n  transaction: {transaction_id}"));
+            }
+            hint = hint.or_else(|| Some(refusal_hint(status, message)));
+        }
+        Some(GatewayFailure::Fabric(f)) => render_fabric(f, &mut out, &mut hint),
+        None => {}
     }
     if let Some(h) = hint {
         out.push_str(&format!("\nhint: {h}"));
@@ -341,32 +359,16 @@ pub fn to_json(err: &anyhow::Error) -> serde_json::Value {
     let mut m = serde_json::Map::new();
     m.insert("message".into(), headline(err).into());
     m.insert("exit_code".into(), classify(err).code().into());
-    let mut hint: Option<String> = None;
-    for cause in err.chain() {
-        if let Some(f) = cause.downcast_ref::<Failure>() {
-            hint = hint.or(f.hint.clone());
+    let (mut hint, failure) = gateway_failure(err);
+    match failure {
+        Some(GatewayFailure::Refused(status, message, transaction_id)) => {
+            m.insert("chaincode_status".into(), status.into());
+            m.insert("chaincode_message".into(), message.into());
+            m.insert("transaction_id".into(), transaction_id.into());
+            hint = hint.or_else(|| Some(refusal_hint(status, message)));
         }
-        if let Some(e) = cause.downcast_ref::<medledger_sdk::Error>() {
-            if let medledger_sdk::Error::Refused {
-                status,
-                message,
-                transaction_id,
-                ..
-            } = e
-            {
-                m.insert("chaincode_status".into(), (*status).into());
-                m.insert("chaincode_message".into(), message.clone().into());
-                m.insert("transaction_id".into(), transaction_id.clone().into());
-                hint = hint.or_else(|| Some(refusal_hint(*status, message)));
-            } else if let Some(f) = medical_source(e) {
-                fabric_json(f, &mut m, &mut hint);
-            }
-            break;
-        }
-        if let Some(e) = cause.downcast_ref::<fabric_sdk::Error>() {
-            fabric_json(e, &mut m, &mut hint);
-            break;
-        }
+        Some(GatewayFailure::Fabric(f)) => fabric_json(f, &mut m, &mut hint),
+        None => {}
     }
     m.insert("hint".into(), hint.into());
     json!({ "error": Value::Object(m) })

@@ -9,7 +9,7 @@ use fabric_chaincode::chaincode::{error_with_status, success};
 use fabric_chaincode::{Chaincode, ChaincodeServer, Response, Stub};
 use medledger_network::topology::{ChaincodeDef, Topology};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 const KV_ID: &str = "kv_1.0:3333333333333333333333333333333333333333333333333333333333333333";
@@ -61,6 +61,33 @@ struct Env {
 }
 
 impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_owned();
+        Env {
+            home: root.join("home"),
+            devnet: root.join("devnet"),
+            root,
+            _dir: dir,
+        }
+    }
+
+    /// Writes `topology.toml` with `kv` served at `address` (then `adjust`ed) and runs
+    /// `devnet up --detach` with it; returns what `up` printed.
+    fn up(&self, address: &str, adjust: impl FnOnce(&mut Topology)) -> String {
+        let topo = self.root.join("topology.toml");
+        std::fs::write(&topo, topology(address, adjust).to_toml_string().unwrap()).unwrap();
+        self.ok(&[
+            "devnet",
+            "up",
+            "--detach",
+            "--dir",
+            self.devnet.to_str().unwrap(),
+            "--topology",
+            topo.to_str().unwrap(),
+        ])
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_medledger"))
             .args(args)
@@ -112,11 +139,8 @@ impl Drop for Down<'_> {
     }
 }
 
-fn topology(address: &str, path: &Path) {
-    topology_with(address, path, |_| {});
-}
-
-fn topology_with(address: &str, path: &Path, adjust: impl FnOnce(&mut Topology)) {
+/// The default consortium with short blocks and only the `kv` chaincode, served at `address`.
+fn topology(address: &str, adjust: impl FnOnce(&mut Topology)) -> Topology {
     let mut t = Topology::medical_default();
     t.block_cutting.batch_timeout = "50ms".into();
     t.chaincodes = vec![ChaincodeDef {
@@ -136,7 +160,7 @@ fn topology_with(address: &str, path: &Path, adjust: impl FnOnce(&mut Topology))
         init_required: false,
     }];
     adjust(&mut t);
-    std::fs::write(path, t.to_toml_string().unwrap()).unwrap();
+    t
 }
 
 /// Serves `Kv` over CCaaS on an ephemeral port; returns its address.
@@ -154,38 +178,15 @@ fn serve_kv(runtime: &tokio::runtime::Runtime) -> String {
     })
 }
 
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_owned();
-        Env {
-            home: root.join("home"),
-            devnet: root.join("devnet"),
-            root,
-            _dir: dir,
-        }
-    }
-}
-
 #[test]
 fn the_cli_against_a_devnet() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let address = serve_kv(&runtime);
     let env = Env::new();
-    let topo = env.root.join("topology.toml");
-    topology(&address, &topo);
     let devnet = env.devnet.to_str().unwrap();
 
     // up --detach: returns once the network answers, prints the profiles it made.
-    let up = env.ok(&[
-        "devnet",
-        "up",
-        "--detach",
-        "--dir",
-        devnet,
-        "--topology",
-        topo.to_str().unwrap(),
-    ]);
+    let up = env.up(&address, |_| {});
     let _down = Down(&env);
     assert!(up.contains("seoulmedical-doctor1"), "{up}");
     assert!(up.contains("nhis-claimsofficer1"), "{up}");
@@ -475,18 +476,7 @@ fn mutual_tls_profiles_verbose_logs_and_ctrl_c() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let address = serve_kv(&runtime);
     let env = Env::new();
-    let topo = env.root.join("topology.toml");
-    topology_with(&address, &topo, |t| t.devnet.mutual_tls = true);
-    let devnet = env.devnet.to_str().unwrap();
-    env.ok(&[
-        "devnet",
-        "up",
-        "--detach",
-        "--dir",
-        devnet,
-        "--topology",
-        topo.to_str().unwrap(),
-    ]);
+    env.up(&address, |t| t.devnet.mutual_tls = true);
     let _down = Down(&env);
 
     // Devnet profiles carry the user's TLS client certificate under mutual TLS.

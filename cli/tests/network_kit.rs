@@ -3,14 +3,18 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn medledger(args: &[&str]) -> Output {
+/// `medledger network <args>`.
+fn network(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_medledger"))
+        .arg("network")
         .args(args)
         .output()
         .expect("run medledger")
 }
 
-fn ok_json(out: &Output) -> serde_json::Value {
+/// `medledger network <args> --output json`, which must succeed: its one JSON document.
+fn network_json(args: &[&str]) -> serde_json::Value {
+    let out = network(&[args, &["--output", "json"]].concat());
     assert!(
         out.status.success(),
         "{}",
@@ -31,14 +35,7 @@ fn path(p: &Path) -> &str {
 fn package_writes_the_package_and_its_id() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("packages");
-    let v = ok_json(&medledger(&[
-        "network",
-        "package",
-        "--out",
-        path(&out),
-        "--output",
-        "json",
-    ]));
+    let v = network_json(&["package", "--out", path(&out)]);
     let p = &v["packages"][0];
     assert_eq!(p["name"], "medledger");
     assert_eq!(p["address"], "127.0.0.1:9999");
@@ -55,27 +52,18 @@ fn package_writes_the_package_and_its_id() {
     );
 
     // Existing files are kept unless --overwrite.
-    let again = medledger(&["network", "package", "--out", path(&out)]);
+    let again = network(&["package", "--out", path(&out)]);
     assert_eq!(again.status.code(), Some(1));
     assert!(
         stderr(&again).contains("already exists") && stderr(&again).contains("--overwrite"),
         "{}",
         stderr(&again)
     );
-    let replaced = ok_json(&medledger(&[
-        "network",
-        "package",
-        "--out",
-        path(&out),
-        "--overwrite",
-        "--output",
-        "json",
-    ]));
+    let replaced = network_json(&["package", "--out", path(&out), "--overwrite"]);
     assert_eq!(replaced["packages"][0]["package_id"], id.as_str());
 
     // Another address is another package.
-    let k8s = ok_json(&medledger(&[
-        "network",
+    let k8s = network_json(&[
         "package",
         "--chaincode",
         "medledger",
@@ -83,9 +71,7 @@ fn package_writes_the_package_and_its_id() {
         "medledger-chaincode.fabric.svc.cluster.local:9999",
         "--out",
         path(&dir.path().join("k8s")),
-        "--output",
-        "json",
-    ]));
+    ]);
     assert_ne!(k8s["packages"][0]["package_id"], id.as_str());
 }
 
@@ -93,14 +79,7 @@ fn package_writes_the_package_and_its_id() {
 fn package_errors_name_what_to_fix() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("p");
-    let unknown = medledger(&[
-        "network",
-        "package",
-        "--chaincode",
-        "nope",
-        "--out",
-        path(&out),
-    ]);
+    let unknown = network(&["package", "--chaincode", "nope", "--out", path(&out)]);
     assert_eq!(
         unknown.status.code(),
         Some(3),
@@ -111,14 +90,7 @@ fn package_errors_name_what_to_fix() {
         "{}",
         stderr(&unknown)
     );
-    let bad_address = medledger(&[
-        "network",
-        "package",
-        "--address",
-        "nowhere",
-        "--out",
-        path(&out),
-    ]);
+    let bad_address = network(&["package", "--address", "nowhere", "--out", path(&out)]);
     assert_eq!(
         bad_address.status.code(),
         Some(2),
@@ -130,14 +102,7 @@ fn package_errors_name_what_to_fix() {
         stderr(&bad_address)
     );
     let missing = dir.path().join("missing.toml");
-    let bad_topology = medledger(&[
-        "network",
-        "package",
-        "--topology",
-        path(&missing),
-        "--out",
-        path(&out),
-    ]);
+    let bad_topology = network(&["package", "--topology", path(&missing), "--out", path(&out)]);
     assert_eq!(
         bad_topology.status.code(),
         Some(3),
@@ -150,23 +115,14 @@ fn package_errors_name_what_to_fix() {
         stderr(&bad_topology)
     );
     assert!(!out.exists(), "nothing written on errors");
-    assert_eq!(medledger(&["network", "package"]).status.code(), Some(2));
+    assert_eq!(network(&["package"]).status.code(), Some(2));
 }
 
 #[test]
 fn config_generates_the_kit_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let kit = dir.path().join("kit");
-    let v = ok_json(&medledger(&[
-        "network",
-        "config",
-        "--out",
-        path(&kit),
-        "--port-base",
-        "17050",
-        "--output",
-        "json",
-    ]));
+    let v = network_json(&["config", "--out", path(&kit), "--port-base", "17050"]);
     assert_eq!(v["channel"], "medledger");
     assert_eq!(v["profile"], "MedLedgerChannel");
     assert!(
@@ -191,14 +147,7 @@ fn config_generates_the_kit_and_refuses_to_overwrite() {
     // The kit's package is the one `network package` makes for the same topology.
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(kit.join("kit.json")).unwrap()).unwrap();
-    let packaged = ok_json(&medledger(&[
-        "network",
-        "package",
-        "--out",
-        path(&dir.path().join("p")),
-        "--output",
-        "json",
-    ]));
+    let packaged = network_json(&["package", "--out", path(&dir.path().join("p"))]);
     assert_eq!(
         summary["chaincodes"][0]["package_id"],
         packaged["packages"][0]["package_id"]
@@ -208,14 +157,14 @@ fn config_generates_the_kit_and_refuses_to_overwrite() {
         summary["chaincodes"][0]["package_id"]
     );
 
-    let again = medledger(&["network", "config", "--out", path(&kit)]);
+    let again = network(&["config", "--out", path(&kit)]);
     assert_eq!(again.status.code(), Some(1));
     assert!(
         stderr(&again).contains("not empty") && stderr(&again).contains("overwrite"),
         "{}",
         stderr(&again)
     );
-    let table = medledger(&["network", "config", "--out", path(&kit), "--overwrite"]);
+    let table = network(&["config", "--out", path(&kit), "--overwrite"]);
     assert!(table.status.success(), "{}", stderr(&table));
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(
@@ -231,14 +180,7 @@ fn config_errors_name_what_to_fix() {
     let kit = dir.path().join("kit");
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "key_algorithm = \"rsa\"\n").unwrap();
-    let out = medledger(&[
-        "network",
-        "config",
-        "--topology",
-        path(&bad),
-        "--out",
-        path(&kit),
-    ]);
+    let out = network(&["config", "--topology", path(&bad), "--out", path(&kit)]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("bad.toml") && stderr(&out).contains("key_algorithm"),
@@ -248,21 +190,13 @@ fn config_errors_name_what_to_fix() {
     let foreign = dir.path().join("foreign");
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
-    let out = medledger(&["network", "config", "--out", path(&foreign), "--overwrite"]);
+    let out = network(&["config", "--out", path(&foreign), "--overwrite"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("kit.json"), "{}", stderr(&out));
-    let out = medledger(&[
-        "network",
-        "config",
-        "--out",
-        path(&kit),
-        "--port-base",
-        "65530",
-    ]);
+    let out = network(&["config", "--out", path(&kit), "--port-base", "65530"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("lower port base"), "{}", stderr(&out));
-    let out = medledger(&[
-        "network",
+    let out = network(&[
         "config",
         "--out",
         path(&kit),
@@ -277,13 +211,12 @@ fn config_errors_name_what_to_fix() {
     );
     assert!(!kit.exists(), "nothing written on errors");
     assert_eq!(
-        medledger(&["network", "config", "--out", path(&kit), "--port-base", "x"])
+        network(&["config", "--out", path(&kit), "--port-base", "x"])
             .status
             .code(),
         Some(2)
     );
-    let out = medledger(&[
-        "network",
+    let out = network(&[
         "config",
         "--out",
         path(&kit),

@@ -42,6 +42,12 @@ pub struct Actor<'a> {
     pub msp_id: &'a str,
 }
 
+impl<'a> Actor<'a> {
+    pub const fn new(user: &'a str, msp_id: &'a str) -> Self {
+        Actor { user, msp_id }
+    }
+}
+
 impl Recorder {
     pub fn new(format: OutputFormat) -> Self {
         Recorder {

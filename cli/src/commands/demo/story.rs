@@ -3,6 +3,7 @@
 //! wrong answer stops the demo with an error.
 
 use super::record::{Actor, Recorder};
+use crate::commands::medical::now;
 use anyhow::{Context as _, ensure};
 use medledger_model::{
     Address, AdministrativeGender, CertificateKind, ClaimDetails, ClaimItem, ClaimOutcome,
@@ -21,34 +22,13 @@ const MJH: &str = "MyongjiHospitalMSP";
 const NHIS: &str = "NHISMSP";
 const PHARMACY: &str = "PharmacyMSP";
 
-const SMC_CLERK: Actor = Actor {
-    user: "Clerk1@seoulmedical.example.com",
-    msp_id: SMC,
-};
-const SMC_DOCTOR: Actor = Actor {
-    user: "Doctor1@seoulmedical.example.com",
-    msp_id: SMC,
-};
-const SMC_PATIENT: Actor = Actor {
-    user: "Patient1@seoulmedical.example.com",
-    msp_id: SMC,
-};
-const MJH_DOCTOR: Actor = Actor {
-    user: "Doctor1@myongji.example.com",
-    msp_id: MJH,
-};
-const PHARMACIST: Actor = Actor {
-    user: "Pharmacist1@pharmacy.example.com",
-    msp_id: PHARMACY,
-};
-const PHARMACY_CLERK: Actor = Actor {
-    user: "Clerk1@pharmacy.example.com",
-    msp_id: PHARMACY,
-};
-const NHIS_OFFICER: Actor = Actor {
-    user: "ClaimsOfficer1@nhis.example.com",
-    msp_id: NHIS,
-};
+const SMC_CLERK: Actor = Actor::new("Clerk1@seoulmedical.example.com", SMC);
+const SMC_DOCTOR: Actor = Actor::new("Doctor1@seoulmedical.example.com", SMC);
+const SMC_PATIENT: Actor = Actor::new("Patient1@seoulmedical.example.com", SMC);
+const MJH_DOCTOR: Actor = Actor::new("Doctor1@myongji.example.com", MJH);
+const PHARMACIST: Actor = Actor::new("Pharmacist1@pharmacy.example.com", PHARMACY);
+const PHARMACY_CLERK: Actor = Actor::new("Clerk1@pharmacy.example.com", PHARMACY);
+const NHIS_OFFICER: Actor = Actor::new("ClaimsOfficer1@nhis.example.com", NHIS);
 
 /// A lab result kept on the ledger (in SMC's private collection).
 const LAB: &str = r#"{"resourceType":"Observation","status":"final","code":{"text":"CRP"},"valueQuantity":{"value":12.1,"unit":"mg/L"}}"#;
@@ -59,14 +39,6 @@ async fn client(net: &MedicalDevnet, who: &Actor<'_>) -> anyhow::Result<MedLedge
     net.client(who.user)
         .await
         .with_context(|| format!("cannot connect as {}", who.user))
-}
-
-fn now() -> anyhow::Result<Timestamp> {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .context("the clock is before 1970")?
-        .as_secs();
-    Timestamp::from_unix("now", i64::try_from(secs)?).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// From an hour ago, for a year.

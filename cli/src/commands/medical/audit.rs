@@ -1,6 +1,6 @@
 //! `medledger history` and `medledger audit`.
 
-use super::{connect, print_list};
+use super::{connect, print_list, query_page};
 use crate::cli::{AuditArgs, HistoryArgs};
 use crate::context::Context;
 
@@ -25,29 +25,27 @@ pub fn history(ctx: &Context, args: &HistoryArgs) -> anyhow::Result<()> {
 
 /// `medledger audit <patient>`.
 pub fn audit(ctx: &Context, args: &AuditArgs) -> anyhow::Result<()> {
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.patient.target).await?;
-        let page = client
-            .list_access_log(
-                &args.patient.patient_id,
-                args.page.page_size,
-                &args.page.bookmark,
-            )
-            .await?;
-        print_list(
-            ctx,
-            &page.items,
-            &[
-                ("time", "recorded"),
-                ("record", "record_id"),
-                ("held_by", "record_org"),
-                ("reader", "agent.msp_id"),
-                ("role", "agent.role"),
-                ("purpose", "purpose"),
-                ("consent", "consent_id"),
-                ("access", "access_id"),
-            ],
-            Some(&page.bookmark),
-        )
-    })
+    query_page(
+        ctx,
+        &args.patient.target,
+        &[
+            ("time", "recorded"),
+            ("record", "record_id"),
+            ("held_by", "record_org"),
+            ("reader", "agent.msp_id"),
+            ("role", "agent.role"),
+            ("purpose", "purpose"),
+            ("consent", "consent_id"),
+            ("access", "access_id"),
+        ],
+        async |client| {
+            client
+                .list_access_log(
+                    &args.patient.patient_id,
+                    args.page.page_size,
+                    &args.page.bookmark,
+                )
+                .await
+        },
+    )
 }

@@ -1,7 +1,7 @@
 //! `medledger cert issue|verify|revoke|get`: documents are hashed here, with a salt, and only
 //! the hash goes to the ledger.
 
-use super::{connect, parse_time, print_committed, print_value, read_file};
+use super::{connect, parse_time, print_value, query, read_file, transact};
 use crate::cli::{CertIssueArgs, CertRevokeArgs, CertVerifyArgs, IdArg, OutputFormat};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
@@ -17,26 +17,24 @@ pub fn issue(ctx: &Context, args: &CertIssueArgs) -> anyhow::Result<()> {
         .as_deref()
         .map(|t| parse_time("valid-until", t))
         .transpose()?;
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.patient.target).await?;
-        let spin = ctx.spinner("issuing the certificate");
-        let c = client
-            .issue_certificate(
-                args.new_id.id.as_deref(),
-                &args.patient.patient_id,
-                args.kind,
-                &sealed,
-                valid_until,
-            )
-            .await?;
-        drop(spin);
-        print_committed(
-            ctx,
-            "Certificate issued (give the salt with the document: verifiers need it)",
-            &c,
-            vec![("salt", sealed.salt.to_hex().into())],
-        )
-    })
+    transact(
+        ctx,
+        &args.patient.target,
+        "issuing the certificate",
+        "Certificate issued (give the salt with the document: verifiers need it)",
+        vec![("salt", sealed.salt.to_hex().into())],
+        async |client| {
+            client
+                .issue_certificate(
+                    args.new_id.id.as_deref(),
+                    &args.patient.patient_id,
+                    args.kind,
+                    &sealed,
+                    valid_until,
+                )
+                .await
+        },
+    )
 }
 
 /// `medledger cert verify`: exit 0 only for `valid`.
@@ -85,22 +83,22 @@ pub fn verify(ctx: &Context, args: &CertVerifyArgs) -> anyhow::Result<()> {
 
 /// `medledger cert revoke`.
 pub fn revoke(ctx: &Context, args: &CertRevokeArgs) -> anyhow::Result<()> {
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.cert.target).await?;
-        let spin = ctx.spinner("revoking the certificate");
-        let c = client
-            .revoke_certificate(&args.cert.id, args.reason)
-            .await?;
-        drop(spin);
-        print_committed(ctx, "Certificate revoked", &c, vec![])
-    })
+    transact(
+        ctx,
+        &args.cert.target,
+        "revoking the certificate",
+        "Certificate revoked",
+        vec![],
+        async |client| client.revoke_certificate(&args.cert.id, args.reason).await,
+    )
 }
 
 /// `medledger cert get`.
 pub fn get(ctx: &Context, args: &IdArg) -> anyhow::Result<()> {
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.target).await?;
-        let doc = client.get_certificate(&args.id).await?;
-        print_value(ctx, &format!("Certificate {}", args.id), &doc)
-    })
+    query(
+        ctx,
+        &args.target,
+        &format!("Certificate {}", args.id),
+        async |client| client.get_certificate(&args.id).await,
+    )
 }

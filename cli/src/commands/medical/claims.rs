@@ -1,6 +1,6 @@
 //! `medledger claim submit|adjudicate|pay|get|list`.
 
-use super::{bad_flag, connect, pairs, print_committed, print_list, print_value, read_json};
+use super::{bad_flag, pairs, query, query_page, read_json, transact};
 use crate::cli::{ClaimAdjudicateArgs, ClaimListArgs, ClaimPayArgs, ClaimSubmitArgs, IdArg};
 use crate::context::Context;
 use medledger_model::{ClaimDetails, ClaimItem, ClaimResponse, Krw};
@@ -66,21 +66,24 @@ pub fn submit(ctx: &Context, args: &ClaimSubmitArgs) -> anyhow::Result<()> {
             }
         }
     };
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.patient.target).await?;
-        let spin = ctx.spinner("submitting the claim");
-        let c = client
-            .submit_claim(
-                args.new_id.id.as_deref(),
-                &args.patient.patient_id,
-                &args.insurer,
-                &args.encounters,
-                &details,
-            )
-            .await?;
-        drop(spin);
-        print_committed(ctx, "Claim submitted", &c, vec![])
-    })
+    transact(
+        ctx,
+        &args.patient.target,
+        "submitting the claim",
+        "Claim submitted",
+        vec![],
+        async |client| {
+            client
+                .submit_claim(
+                    args.new_id.id.as_deref(),
+                    &args.patient.patient_id,
+                    &args.insurer,
+                    &args.encounters,
+                    &details,
+                )
+                .await
+        },
+    )
 }
 
 /// `medledger claim adjudicate`.
@@ -91,60 +94,61 @@ pub fn adjudicate(ctx: &Context, args: &ClaimAdjudicateArgs) -> anyhow::Result<(
         patient_share: Krw(args.patient_share),
         reason_codes: args.reasons.clone(),
     };
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.claim.target).await?;
-        let spin = ctx.spinner("adjudicating the claim");
-        let c = client.adjudicate_claim(&args.claim.id, &decision).await?;
-        drop(spin);
-        print_committed(ctx, "Claim adjudicated", &c, vec![])
-    })
+    transact(
+        ctx,
+        &args.claim.target,
+        "adjudicating the claim",
+        "Claim adjudicated",
+        vec![],
+        async |client| client.adjudicate_claim(&args.claim.id, &decision).await,
+    )
 }
 
 /// `medledger claim pay`.
 pub fn pay(ctx: &Context, args: &ClaimPayArgs) -> anyhow::Result<()> {
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.claim.target).await?;
-        let spin = ctx.spinner("recording the payment");
-        let c = client.pay_claim(&args.claim.id, &args.reference).await?;
-        drop(spin);
-        print_committed(ctx, "Claim paid", &c, vec![])
-    })
+    transact(
+        ctx,
+        &args.claim.target,
+        "recording the payment",
+        "Claim paid",
+        vec![],
+        async |client| client.pay_claim(&args.claim.id, &args.reference).await,
+    )
 }
 
 /// `medledger claim get`.
 pub fn get(ctx: &Context, args: &IdArg) -> anyhow::Result<()> {
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.target).await?;
-        let view = client.get_claim(&args.id).await?;
-        print_value(ctx, &format!("Claim {}", args.id), &view)
-    })
+    query(
+        ctx,
+        &args.target,
+        &format!("Claim {}", args.id),
+        async |client| client.get_claim(&args.id).await,
+    )
 }
 
 /// `medledger claim list`.
 pub fn list(ctx: &Context, args: &ClaimListArgs) -> anyhow::Result<()> {
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.target).await?;
-        let page = client
-            .list_claims(
-                args.provider.as_deref(),
-                args.insurer.as_deref(),
-                args.status,
-                args.page.page_size,
-                &args.page.bookmark,
-            )
-            .await?;
-        print_list(
-            ctx,
-            &page.items,
-            &[
-                ("claim", "claim_id"),
-                ("patient", "patient_id"),
-                ("provider", "provider"),
-                ("insurer", "insurer"),
-                ("status", "status"),
-                ("submitted", "submitted_at"),
-            ],
-            Some(&page.bookmark),
-        )
-    })
+    query_page(
+        ctx,
+        &args.target,
+        &[
+            ("claim", "claim_id"),
+            ("patient", "patient_id"),
+            ("provider", "provider"),
+            ("insurer", "insurer"),
+            ("status", "status"),
+            ("submitted", "submitted_at"),
+        ],
+        async |client| {
+            client
+                .list_claims(
+                    args.provider.as_deref(),
+                    args.insurer.as_deref(),
+                    args.status,
+                    args.page.page_size,
+                    &args.page.bookmark,
+                )
+                .await
+        },
+    )
 }

@@ -1,6 +1,6 @@
 //! `medledger consent grant|revoke|list|check`.
 
-use super::{connect, now, parse_time, print_committed, print_list, print_value, read_file};
+use super::{connect, now, parse_time, print_list, print_value, read_file, transact};
 use crate::cli::{ConsentCheckArgs, ConsentGrantArgs, ConsentRevokeArgs, FormArg, PatientArg};
 use crate::context::Context;
 use anyhow::Context as _;
@@ -54,28 +54,32 @@ pub fn grant(ctx: &Context, args: &ConsentGrantArgs) -> anyhow::Result<()> {
         period: period(args)?,
         document: form.map(|f| f.consent_document()),
     };
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.patient.target).await?;
-        let spin = ctx.spinner("granting the consent");
-        let c = client.grant_consent(&grant).await?;
-        drop(spin);
-        print_committed(ctx, "Consent granted", &c, extra)
-    })
+    transact(
+        ctx,
+        &args.patient.target,
+        "granting the consent",
+        "Consent granted",
+        extra,
+        async |client| client.grant_consent(&grant).await,
+    )
 }
 
 /// `medledger consent revoke`.
 pub fn revoke(ctx: &Context, args: &ConsentRevokeArgs) -> anyhow::Result<()> {
     let (form, extra) = form(&args.form)?;
     let document = form.map(|f| f.consent_document());
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.consent.target).await?;
-        let spin = ctx.spinner("revoking the consent");
-        let c = client
-            .revoke_consent(&args.consent.id, document.as_ref())
-            .await?;
-        drop(spin);
-        print_committed(ctx, "Consent revoked", &c, extra)
-    })
+    transact(
+        ctx,
+        &args.consent.target,
+        "revoking the consent",
+        "Consent revoked",
+        extra,
+        async |client| {
+            client
+                .revoke_consent(&args.consent.id, document.as_ref())
+                .await
+        },
+    )
 }
 
 /// `medledger consent list`.

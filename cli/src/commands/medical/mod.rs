@@ -16,7 +16,7 @@ use crate::context::{Context, Session};
 use crate::exit::{Exit, Failure};
 use crate::output::{Report, Table, outln, text};
 use anyhow::Context as _;
-use medledger_model::Timestamp;
+use medledger_model::{Page, Timestamp};
 use medledger_sdk::{Committed, MedLedgerClient};
 use serde::Serialize;
 use serde_json::Value;
@@ -27,6 +27,54 @@ pub async fn connect(ctx: &Context, target: &Target) -> anyhow::Result<(Session,
     let session = ctx.connect().await?;
     let client = session.medical(&target.chaincode);
     Ok((session, client))
+}
+
+/// One transaction: connects with the profile, shows `doing` on a spinner while `call`
+/// submits it, then prints the committed answer under `title` with `extra` rows.
+pub fn transact<T: Serialize>(
+    ctx: &Context,
+    target: &Target,
+    doing: impl Into<String>,
+    title: &str,
+    extra: Vec<(&str, Value)>,
+    call: impl AsyncFnOnce(&MedLedgerClient) -> medledger_sdk::Result<Committed<T>>,
+) -> anyhow::Result<()> {
+    ctx.block_on(async {
+        let (_s, client) = connect(ctx, target).await?;
+        let spin = ctx.spinner(doing);
+        let c = call(&client).await?;
+        drop(spin);
+        print_committed(ctx, title, &c, extra)
+    })
+}
+
+/// One query: connects with the profile and prints `call`'s answer under `title`.
+pub fn query<T: Serialize>(
+    ctx: &Context,
+    target: &Target,
+    title: &str,
+    call: impl AsyncFnOnce(&MedLedgerClient) -> medledger_sdk::Result<T>,
+) -> anyhow::Result<()> {
+    ctx.block_on(async {
+        let (_s, client) = connect(ctx, target).await?;
+        let v = call(&client).await?;
+        print_value(ctx, title, &v)
+    })
+}
+
+/// One paged list: connects with the profile and prints `call`'s page with `columns` and its
+/// bookmark.
+pub fn query_page<T: Serialize>(
+    ctx: &Context,
+    target: &Target,
+    columns: &[(&'static str, &str)],
+    call: impl AsyncFnOnce(&MedLedgerClient) -> medledger_sdk::Result<Page<T>>,
+) -> anyhow::Result<()> {
+    ctx.block_on(async {
+        let (_s, client) = connect(ctx, target).await?;
+        let page = call(&client).await?;
+        print_list(ctx, &page.items, columns, Some(&page.bookmark))
+    })
 }
 
 /// Prints a committed transaction's answer with its transaction id, block and time, plus

@@ -1,6 +1,6 @@
 //! `medledger patient register|get|erase`.
 
-use super::{connect, print_committed, print_value, read_json};
+use super::{query, read_json, transact};
 use crate::cli::{PatientArg, PatientRegisterArgs};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
@@ -51,33 +51,38 @@ fn demographics(args: &PatientRegisterArgs) -> anyhow::Result<PatientDemographic
 /// `medledger patient register`.
 pub fn register(ctx: &Context, args: &PatientRegisterArgs) -> anyhow::Result<()> {
     let demographics = demographics(args)?;
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.patient.target).await?;
-        let spin = ctx.spinner("registering the patient");
-        let c = client
-            .register_patient(&args.patient.patient_id, &demographics)
-            .await?;
-        drop(spin);
-        print_committed(ctx, "Patient registered", &c, vec![])
-    })
+    transact(
+        ctx,
+        &args.patient.target,
+        "registering the patient",
+        "Patient registered",
+        vec![],
+        async |client| {
+            client
+                .register_patient(&args.patient.patient_id, &demographics)
+                .await
+        },
+    )
 }
 
 /// `medledger patient get`.
 pub fn get(ctx: &Context, args: &PatientArg) -> anyhow::Result<()> {
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.target).await?;
-        let view = client.get_patient(&args.patient_id).await?;
-        print_value(ctx, &format!("Patient {}", args.patient_id), &view)
-    })
+    query(
+        ctx,
+        &args.target,
+        &format!("Patient {}", args.patient_id),
+        async |client| client.get_patient(&args.patient_id).await,
+    )
 }
 
 /// `medledger patient erase`.
 pub fn erase(ctx: &Context, args: &PatientArg) -> anyhow::Result<()> {
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.target).await?;
-        let spin = ctx.spinner("erasing the patient's private data");
-        let c = client.erase_patient(&args.patient_id).await?;
-        drop(spin);
-        print_committed(ctx, "Patient erased", &c, vec![])
-    })
+    transact(
+        ctx,
+        &args.target,
+        "erasing the patient's private data",
+        "Patient erased",
+        vec![],
+        async |client| client.erase_patient(&args.patient_id).await,
+    )
 }

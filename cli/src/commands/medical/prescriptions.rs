@@ -1,6 +1,6 @@
 //! `medledger rx issue|get|dispense|deliver|cancel|list`.
 
-use super::{bad_flag, connect, pairs, print_committed, print_list, print_value, read_json};
+use super::{bad_flag, pairs, query, query_page, read_json, transact};
 use crate::cli::{IdArg, RxCommand, RxIssueArgs, RxListArgs};
 use crate::context::Context;
 use medledger_model::{Medication, PrescriptionInput, Route};
@@ -62,29 +62,33 @@ pub fn issue(ctx: &Context, args: &RxIssueArgs) -> anyhow::Result<()> {
             notes: args.notes.clone(),
         },
     };
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.patient.target).await?;
-        let spin = ctx.spinner("issuing the prescription");
-        let c = client
-            .issue_prescription(
-                args.new_id.id.as_deref(),
-                &args.patient.patient_id,
-                args.validity_days,
-                &input,
-            )
-            .await?;
-        drop(spin);
-        print_committed(ctx, "Prescription issued", &c, vec![])
-    })
+    transact(
+        ctx,
+        &args.patient.target,
+        "issuing the prescription",
+        "Prescription issued",
+        vec![],
+        async |client| {
+            client
+                .issue_prescription(
+                    args.new_id.id.as_deref(),
+                    &args.patient.patient_id,
+                    args.validity_days,
+                    &input,
+                )
+                .await
+        },
+    )
 }
 
 /// `medledger rx get`.
 pub fn get(ctx: &Context, args: &IdArg) -> anyhow::Result<()> {
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.target).await?;
-        let view = client.get_prescription(&args.id).await?;
-        print_value(ctx, &format!("Prescription {}", args.id), &view)
-    })
+    query(
+        ctx,
+        &args.target,
+        &format!("Prescription {}", args.id),
+        async |client| client.get_prescription(&args.id).await,
+    )
 }
 
 /// `medledger rx dispense|deliver|cancel`: one transaction on a prescription.
@@ -95,44 +99,43 @@ pub fn transition(ctx: &Context, command: &RxCommand) -> anyhow::Result<()> {
         RxCommand::Cancel(a) => (a, "Prescription cancelled", "cancelling"),
         _ => anyhow::bail!("not a prescription transition"),
     };
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.target).await?;
-        let spin = ctx.spinner(format!("{doing} {}", args.id));
-        let c = match command {
-            RxCommand::Dispense(_) => client.dispense_prescription(&args.id).await?,
-            RxCommand::Deliver(_) => client.confirm_delivery(&args.id).await?,
-            _ => client.cancel_prescription(&args.id).await?,
-        };
-        drop(spin);
-        print_committed(ctx, title, &c, vec![])
-    })
+    transact(
+        ctx,
+        &args.target,
+        format!("{doing} {}", args.id),
+        title,
+        vec![],
+        async |client| match command {
+            RxCommand::Dispense(_) => client.dispense_prescription(&args.id).await,
+            RxCommand::Deliver(_) => client.confirm_delivery(&args.id).await,
+            _ => client.cancel_prescription(&args.id).await,
+        },
+    )
 }
 
 /// `medledger rx list`.
 pub fn list(ctx: &Context, args: &RxListArgs) -> anyhow::Result<()> {
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.target).await?;
-        let page = client
-            .list_prescriptions(
-                args.patient.as_deref(),
-                args.status,
-                args.page.page_size,
-                &args.page.bookmark,
-            )
-            .await?;
-        print_list(
-            ctx,
-            &page.items,
-            &[
-                ("prescription", "prescription_id"),
-                ("patient", "patient_id"),
-                ("prescriber", "prescriber_org"),
-                ("status", "status"),
-                ("issued", "issued_at"),
-                ("expires", "expires_at"),
-                ("pharmacy", "dispense.pharmacy_org"),
-            ],
-            Some(&page.bookmark),
-        )
-    })
+    query_page(
+        ctx,
+        &args.target,
+        &[
+            ("prescription", "prescription_id"),
+            ("patient", "patient_id"),
+            ("prescriber", "prescriber_org"),
+            ("status", "status"),
+            ("issued", "issued_at"),
+            ("expires", "expires_at"),
+            ("pharmacy", "dispense.pharmacy_org"),
+        ],
+        async |client| {
+            client
+                .list_prescriptions(
+                    args.patient.as_deref(),
+                    args.status,
+                    args.page.page_size,
+                    &args.page.bookmark,
+                )
+                .await
+        },
+    )
 }

@@ -1,6 +1,6 @@
 //! `medledger record add|get|access`.
 
-use super::{connect, print_committed, print_value, read_file};
+use super::{query, read_file, transact};
 use crate::cli::{IdArg, RecordAccessArgs, RecordAddArgs};
 use crate::context::Context;
 use crate::exit::{Exit, Failure};
@@ -37,33 +37,38 @@ pub fn add(ctx: &Context, args: &RecordAddArgs) -> anyhow::Result<()> {
         location: args.location.clone(),
         document,
     };
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.patient.target).await?;
-        let spin = ctx.spinner("adding the record");
-        let c = client.add_record(&record).await?;
-        drop(spin);
-        print_committed(ctx, "Record added", &c, extra)
-    })
+    transact(
+        ctx,
+        &args.patient.target,
+        "adding the record",
+        "Record added",
+        extra,
+        async |client| client.add_record(&record).await,
+    )
 }
 
 /// `medledger record get`.
 pub fn get(ctx: &Context, args: &IdArg) -> anyhow::Result<()> {
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.target).await?;
-        let view = client.get_record(&args.id).await?;
-        print_value(ctx, &format!("Record {}", args.id), &view)
-    })
+    query(
+        ctx,
+        &args.target,
+        &format!("Record {}", args.id),
+        async |client| client.get_record(&args.id).await,
+    )
 }
 
 /// `medledger record access`.
 pub fn access(ctx: &Context, args: &RecordAccessArgs) -> anyhow::Result<()> {
-    ctx.block_on(async {
-        let (_s, client) = connect(ctx, &args.record.target).await?;
-        let spin = ctx.spinner("accessing the record (logged)");
-        let c = client
-            .access_record(&args.record.id, args.purpose.purpose)
-            .await?;
-        drop(spin);
-        print_committed(ctx, "Record accessed (logged)", &c, vec![])
-    })
+    transact(
+        ctx,
+        &args.record.target,
+        "accessing the record (logged)",
+        "Record accessed (logged)",
+        vec![],
+        async |client| {
+            client
+                .access_record(&args.record.id, args.purpose.purpose)
+                .await
+        },
+    )
 }
