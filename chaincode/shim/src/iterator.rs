@@ -1,6 +1,6 @@
 //! Lazy query iterators. The peer sends results in batches (100 by default); the iterator asks for
 //! the next batch (`QUERY_STATE_NEXT`) only when the current one is used up, and tells the peer
-//! when it is done (`QUERY_STATE_CLOSE`).
+//! when it stops early (`QUERY_STATE_CLOSE`; after the last batch the peer has closed it).
 
 use std::collections::VecDeque;
 
@@ -55,7 +55,9 @@ impl Cursor {
         }
         self.closed = true;
         self.batch.clear();
-        if self.id.is_empty() {
+        // After the last batch (`has_more` false) the peer has already closed the iterator
+        // (Fabric's peer, v2.5 and v3): a QUERY_STATE_CLOSE would be a round trip for nothing.
+        if self.id.is_empty() || !self.has_more {
             return Ok(());
         }
         self.stub.query_close(&self.id).await

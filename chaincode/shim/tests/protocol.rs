@@ -32,6 +32,26 @@ fn msg(kind: Type, txid: &str, payload: impl Into<Bytes>) -> ChaincodeMessage {
     }
 }
 
+/// Runs one transaction `txid` with `args` on a fresh connection to a new `TestCc` server,
+/// answering its requests from `ledger`; the final message.
+async fn transaction_on(ledger: &Ledger, txid: &str, args: &[&str]) -> ChaincodeMessage {
+    let server = TestServer::start(TestCc, None).await;
+    let conn = ChaincodeDialer::new(server.address())
+        .connect()
+        .await
+        .unwrap();
+    conn.execute(
+        CHANNEL,
+        txid,
+        ExecuteKind::Transaction,
+        &input(args),
+        None,
+        &ledger.handler(),
+    )
+    .await
+    .unwrap()
+}
+
 /// Opens a bare stream and completes the handshake by hand; returns it after READY.
 async fn raw_ready(
     server: &TestServer,
@@ -387,23 +407,8 @@ async fn keepalive_is_echoed_in_every_state() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn iterator_fetches_batches_with_query_state_next() {
-    let server = TestServer::start(TestCc, None).await;
-    let conn = ChaincodeDialer::new(server.address())
-        .connect()
-        .await
-        .unwrap();
     let ledger = Ledger::with_keys(250);
-    let done = conn
-        .execute(
-            CHANNEL,
-            "range",
-            ExecuteKind::Transaction,
-            &input(&["range", "", ""]),
-            None,
-            &ledger.handler(),
-        )
-        .await
-        .unwrap();
+    let done = transaction_on(&ledger, "range", &["range", "", ""]).await;
     let payload = String::from_utf8(response_of(&done).payload.to_vec()).unwrap();
     let (count, keys) = payload.split_once(':').unwrap();
     assert_eq!(count, "250");
@@ -415,8 +420,7 @@ async fn iterator_fetches_batches_with_query_state_next() {
         vec![
             Type::GetStateByRange,
             Type::QueryStateNext,
-            Type::QueryStateNext,
-            Type::QueryStateClose
+            Type::QueryStateNext
         ]
     );
     // An empty start key goes out as "\u{1}" (no composite keys), the end key as "".
@@ -424,6 +428,22 @@ async fn iterator_fetches_batches_with_query_state_next() {
     assert_eq!(range.start_key, "\u{1}");
     assert_eq!(range.end_key, "");
     assert!(range.metadata.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_iterator_closed_early_sends_query_state_close() {
+    let ledger = Ledger::with_keys(250);
+    let done = transaction_on(&ledger, "first", &["first", "", ""]).await;
+    assert_eq!(response_of(&done).payload.as_ref(), b"k0000");
+    // The peer still holds the iterator (more results were pending): the shim closes it.
+    assert_eq!(
+        ledger.seen_kinds(),
+        vec![Type::GetStateByRange, Type::QueryStateClose]
+    );
+    // A range read to its end needs no close: the peer closed it with the last batch.
+    let small = Ledger::with_keys(3);
+    transaction_on(&small, "small", &["range", "", ""]).await;
+    assert_eq!(small.seen_kinds(), vec![Type::GetStateByRange]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

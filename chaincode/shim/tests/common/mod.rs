@@ -109,6 +109,13 @@ impl Chaincode for TestCc {
                     it.close().await?;
                     success(format!("{}:{}", keys.len(), keys.join(",")))
                 }
+                "first" => {
+                    // Reads one result of a range and stops there.
+                    let mut it = stub.get_state_by_range(&arg(1), &arg(2)).await?;
+                    let first = it.next().await?.map(|kv| kv.key).unwrap_or_default();
+                    it.close().await?;
+                    success(first)
+                }
                 "page" => {
                     let size: i32 = arg(1).parse().unwrap_or(0);
                     let (it, meta) = stub
