@@ -278,6 +278,31 @@ async fn live_run(bin: &Path, topology: Topology) {
     assert_eq!(v["patient"]["patient_id"], "P-SMC-KIT-0001", "{v}");
     // The demographics come from the home hospital's private collection on its peer.
     assert_eq!(v["demographics"]["birth_date"], "1980-01-01", "{v}");
+    // Queries read to their end (a range, a page) and a consent check (one point read): the
+    // shim sends no QUERY_STATE_CLOSE after the peer's last batch.
+    let evaluate = |function: &'static str, args: &'static [&'static str]| {
+        let contract = &contract;
+        async move {
+            let bytes = contract
+                .evaluate(function, args.iter().copied())
+                .await
+                .unwrap_or_else(|e| panic!("{function}: {e}"));
+            serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
+        }
+    };
+    assert_eq!(
+        evaluate("ListConsents", &["P-SMC-KIT-0001"]).await,
+        serde_json::json!([])
+    );
+    let page = evaluate("ListClaims", &["SeoulMedicalCenterMSP", "", "", "10", ""]).await;
+    assert_eq!(page["items"], serde_json::json!([]), "{page}");
+    assert_eq!(page["bookmark"], "", "{page}");
+    let check = evaluate(
+        "CheckConsent",
+        &["P-SMC-KIT-0001", "NHISMSP", "insurance_claim", ""],
+    )
+    .await;
+    assert_eq!(check["granted"], false, "{check}");
     drop(running);
     assert!(
         !kit.dir.join("run").read_dir().unwrap().any(|e| e

@@ -35,15 +35,15 @@ async fn load(ctx: &Context, claim_id: &str) -> MedResult<(String, Claim)> {
     Ok((key, claim))
 }
 
-/// The index keys of a claim by organisation: by provider and insurer (which also lists a
-/// provider's claims, as a partial key), and by insurer. They hold no status, so a status
-/// change moves none of them (lists filter on the claim's status).
-fn org_keys(c: &Claim) -> MedResult<[String; 2]> {
-    let id = c.claim_id.as_str();
-    Ok([
-        keys::key(types::CLAIM_BY_PAIR, &[&c.provider, &c.insurer, id])?,
-        keys::key(types::CLAIM_BY_INSURER, &[&c.insurer, id])?,
-    ])
+/// The claim's one organisation index key: by provider and insurer. A provider's claims are
+/// its partial key `(provider)`, an insurer's the partial keys `(hospital, insurer)` of every
+/// hospital. It holds no status, so a status change moves nothing (lists filter on the claim's
+/// status).
+fn pair_key(c: &Claim) -> MedResult<String> {
+    keys::key(
+        types::CLAIM_BY_PAIR,
+        &[&c.provider, &c.insurer, c.claim_id.as_str()],
+    )
 }
 
 fn collection(env: &Env, claim: &Claim) -> MedResult<String> {
@@ -111,9 +111,10 @@ pub async fn submit(
             MedError::Internal(format!("no claims collection for {provider} and {insurer}"))
         })?;
 
-    // The patient, the claim's key, the encounters and their claim markers in one read; the
-    // checks below still run in the documented order.
+    // The patient, their active consents to the insurer, the claim's key, the encounters and
+    // their claim markers in one read; the checks below still run in the documented order.
     let patient_key = keys::primary(types::PATIENT, &patient_id)?;
+    let consents_key = consents::active_key(&patient_id, &insurer, ConsentPurpose::InsuranceClaim)?;
     let key = keys::primary(types::CLAIM, &claim_id)?;
     let record_keys = encounter_ids
         .iter()
@@ -123,27 +124,27 @@ pub async fn submit(
         .iter()
         .map(|e| keys::key(types::CLAIM_BY_ENCOUNTER, &[&insurer, e]))
         .collect::<MedResult<Vec<_>>>()?;
-    let mut wanted = vec![patient_key.as_str(), key.as_str()];
+    let mut wanted = vec![patient_key.as_str(), consents_key.as_str(), key.as_str()];
     wanted.extend(record_keys.iter().map(String::as_str));
     wanted.extend(encounter_keys.iter().map(String::as_str));
     let mut values = store::get_raw_many(&ctx, &wanted).await?.into_iter();
     let mut next = || values.next().flatten();
     let patient = store::decode_opt(&patient_key, next().as_deref())?;
+    let active_consents = next();
     let claim_exists = next().is_some();
     let records = record_keys.iter().map(|_| next()).collect::<Vec<_>>();
     let claimed = encounter_keys.iter().map(|_| next()).collect::<Vec<_>>();
 
     patients::require_active(&patient_id, patient)?;
     let now = store::now(&ctx)?;
-    if consents::find_effective(
-        &ctx,
-        &patient_id,
+    if consents::first_allowing(
+        &consents_key,
+        active_consents.as_deref(),
         &insurer,
         ConsentPurpose::InsuranceClaim,
         None,
         now,
-    )
-    .await?
+    )?
     .is_none()
     {
         return Err(caller.forbidden(format!(
@@ -219,14 +220,7 @@ pub async fn submit(
     ctx.stub()
         .set_state_validation_parameter(&key, policy)
         .await?;
-    store::put_index(
-        &ctx,
-        &keys::key(types::CLAIM_BY_PATIENT, &[&patient_id, &claim_id])?,
-    )
-    .await?;
-    for k in org_keys(&claim)? {
-        store::put_index(&ctx, &k).await?;
-    }
+    store::put_index(&ctx, &pair_key(&claim)?).await?;
     for ek in &encounter_keys {
         ctx.stub()
             .put_state(ek, claim_id.clone().into_bytes())
@@ -436,34 +430,45 @@ pub async fn list(
     }
     let status = status.parse("status")?;
     let request = PageRequest::new(page_size.parse("page_size")?, &bookmark)?;
-    let (index, attrs) = match (provider.is_empty(), insurer.is_empty()) {
+    // The partial keys of `ClaimByPair` to read, in order: a provider's claims are one partial
+    // key; an insurer's are one per hospital (listed by hospital, then claim id).
+    let hospitals: Vec<&str>;
+    let partitions: Vec<Vec<&str>> = match (provider.is_empty(), insurer.is_empty()) {
         (true, true) => {
             return Err(MedError::bad_input(
                 "provider",
                 "give a provider, an insurer or both",
             ));
         }
-        // A provider's claims: the by-pair index's partial key of the provider alone.
-        (false, true) => (types::CLAIM_BY_PAIR, vec![provider.as_str()]),
-        (true, false) => (types::CLAIM_BY_INSURER, vec![insurer.as_str()]),
-        (false, false) => (
-            types::CLAIM_BY_PAIR,
-            vec![provider.as_str(), insurer.as_str()],
-        ),
+        (false, true) => vec![vec![provider.as_str()]],
+        (true, false) => {
+            let mut all: Vec<&str> = env
+                .consortium
+                .of_kind(OrgKind::Hospital)
+                .map(|o| o.msp_id.as_str())
+                .collect();
+            all.sort_unstable();
+            hospitals = all;
+            hospitals
+                .iter()
+                .map(|h| vec![*h, insurer.as_str()])
+                .collect()
+        }
+        (false, false) => vec![vec![provider.as_str(), insurer.as_str()]],
     };
     if caller.msp_id != provider && caller.msp_id != insurer {
         return Err(
             caller.forbidden("an organisation may list only the claims it provides or insures")
         );
     }
-    let (items, bookmark) = match status {
-        Some(status) => {
-            store::page_indexed_where(&ctx, index, &attrs, types::CLAIM, &request, |c: &Claim| {
-                c.status == status
-            })
-            .await?
-        }
-        None => store::page_indexed(&ctx, index, &attrs, types::CLAIM, &request).await?,
-    };
+    let (items, bookmark) = store::page_indexed_across(
+        &ctx,
+        types::CLAIM_BY_PAIR,
+        &partitions,
+        types::CLAIM,
+        &request,
+        |c: &Claim| status.is_none_or(|s| c.status == s),
+    )
+    .await?;
     Ok(Page { items, bookmark })
 }

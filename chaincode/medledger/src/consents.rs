@@ -37,8 +37,37 @@ pub(crate) async fn of_patient(ctx: &Context, patient_id: &str) -> MedResult<Vec
     .await
 }
 
+/// The key of the active consents of `patient_id` to `grantee` for `purpose`.
+pub(crate) fn active_key(
+    patient_id: &str,
+    grantee: &str,
+    purpose: ConsentPurpose,
+) -> MedResult<String> {
+    keys::key(
+        types::ACTIVE_CONSENTS,
+        &[patient_id, grantee, purpose.as_str()],
+    )
+}
+
+/// The first consent in force, of the active consents stored at `key` (read with
+/// [`active_key`]), that lets `grantee` use `category` records (any when `None`) for `purpose`
+/// at `at`.
+pub(crate) fn first_allowing(
+    key: &str,
+    value: Option<&[u8]>,
+    grantee: &str,
+    purpose: ConsentPurpose,
+    category: Option<RecordCategory>,
+    at: Timestamp,
+) -> MedResult<Option<Consent>> {
+    let active: Vec<Consent> = store::decode_opt(key, value)?.unwrap_or_default();
+    Ok(active
+        .into_iter()
+        .find(|c| c.allows(grantee, purpose, category, at)))
+}
+
 /// The first consent in force that lets `grantee` use `category` records (any when `None`) of
-/// the patient for `purpose` at `at`.
+/// the patient for `purpose` at `at`: one point read.
 pub(crate) async fn find_effective(
     ctx: &Context,
     patient_id: &str,
@@ -47,10 +76,26 @@ pub(crate) async fn find_effective(
     category: Option<RecordCategory>,
     at: Timestamp,
 ) -> MedResult<Option<Consent>> {
-    Ok(of_patient(ctx, patient_id)
-        .await?
-        .into_iter()
-        .find(|c| c.allows(grantee, purpose, category, at)))
+    let key = active_key(patient_id, grantee, purpose)?;
+    let value = ctx.stub().get_state(&key).await?;
+    first_allowing(&key, value.as_deref(), grantee, purpose, category, at)
+}
+
+/// Adds `consent` to (`active`) or takes it out of the active consents of its patient, grantee
+/// and purpose (kept in consent id order; an empty list is deleted).
+async fn update_active(ctx: &Context, consent: &Consent, active: bool) -> MedResult<()> {
+    let key = active_key(&consent.patient_id, &consent.grantee, consent.purpose)?;
+    let mut list: Vec<Consent> = store::get(ctx, &key).await?.unwrap_or_default();
+    list.retain(|c| c.consent_id != consent.consent_id);
+    if active {
+        list.push(consent.clone());
+        list.sort_by(|a, b| a.consent_id.cmp(&b.consent_id));
+    }
+    if list.is_empty() {
+        store::del(ctx, &key).await
+    } else {
+        store::put(ctx, &key, &list).await
+    }
 }
 
 /// Whether the caller may record a consent (or its revocation) for this patient: the patient
@@ -291,6 +336,7 @@ pub async fn grant(
         &keys::key(types::CONSENT_BY_PATIENT, &[&patient_id, &consent_id])?,
     )
     .await?;
+    update_active(&ctx, &consent, true).await?;
     store::emit(
         &ctx,
         events::CONSENT_GRANTED,
@@ -346,6 +392,7 @@ pub async fn revoke(
     consent.revoked_by = Some(caller.actor()?);
     consent.revocation_document_org = with_form.then(|| caller.msp_id.clone());
     store::put(&ctx, &key, &consent).await?;
+    update_active(&ctx, &consent, false).await?;
     store::emit(
         &ctx,
         events::CONSENT_REVOKED,

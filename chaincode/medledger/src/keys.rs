@@ -57,6 +57,9 @@ pub mod types {
     pub const CONSENT: &str = "Consent";
     /// Consents by patient.
     pub const CONSENT_BY_PATIENT: &str = "ConsentByPatient";
+    /// The active consents of a patient to one grantee for one purpose (their values, so a
+    /// consent check is one point read).
+    pub const ACTIVE_CONSENTS: &str = "ActiveConsents";
     /// A record.
     pub const RECORD: &str = "Record";
     /// Records by patient.
@@ -69,10 +72,6 @@ pub mod types {
     pub const PRESCRIPTION_BY_ORG: &str = "PrescriptionByOrg";
     /// A claim.
     pub const CLAIM: &str = "Claim";
-    /// Claims by patient.
-    pub const CLAIM_BY_PATIENT: &str = "ClaimByPatient";
-    /// Claims by insurer.
-    pub const CLAIM_BY_INSURER: &str = "ClaimByInsurer";
     /// Claims by provider and insurer.
     pub const CLAIM_BY_PAIR: &str = "ClaimByPair";
     /// The claim of an encounter at an insurer.

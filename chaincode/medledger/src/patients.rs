@@ -1,13 +1,13 @@
 //! Patients: `RegisterPatient`, `GetPatient`, `ErasePatient`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use fabric_chaincode::contract::Context;
 use medledger_model::{
     Claim, ClaimStatus, Commitment, Consent, ErasureReceipt, EventPayload, MedicalRecord, OrgKind,
-    Patient, PatientDemographics, PatientPrivate, PatientStatus, PatientView, Role, StoredPhi,
-    commit_json, events, validate,
+    Patient, PatientDemographics, PatientPrivate, PatientStatus, PatientView, RecordCategory, Role,
+    StoredPhi, commit_json, events, validate,
 };
 
 use crate::Env;
@@ -253,8 +253,41 @@ pub async fn erase(env: Arc<Env>, ctx: Context, patient_id: String) -> MedResult
             keys::primary(types::PRESCRIPTION_CONTENT, id)?,
         ));
     }
-    let claims: Vec<Claim> =
-        store::load_indexed(&ctx, types::CLAIM_BY_PATIENT, &[&patient_id], types::CLAIM).await?;
+    // The home hospital's claims for the patient: every one covers encounters of the patient
+    // the hospital holds, and each encounter names its claim at each insurer.
+    let insurers: Vec<&str> = env
+        .consortium
+        .of_kind(OrgKind::Insurer)
+        .map(|o| o.msp_id.as_str())
+        .collect();
+    let mut marker_keys = Vec::new();
+    for r in records
+        .iter()
+        .filter(|r| r.org == home && r.category == RecordCategory::Encounter)
+    {
+        for insurer in &insurers {
+            marker_keys.push(keys::key(
+                types::CLAIM_BY_ENCOUNTER,
+                &[insurer, &r.record_id],
+            )?);
+        }
+    }
+    let markers: Vec<&str> = marker_keys.iter().map(String::as_str).collect();
+    let claim_ids: BTreeSet<String> = if markers.is_empty() {
+        BTreeSet::new()
+    } else {
+        store::get_raw_many(&ctx, &markers)
+            .await?
+            .into_iter()
+            .flatten()
+            .map(|id| String::from_utf8_lossy(&id).into_owned())
+            .collect()
+    };
+    let claim_keys = claim_ids
+        .iter()
+        .map(|id| keys::primary(types::CLAIM, id))
+        .collect::<MedResult<Vec<_>>>()?;
+    let claims: Vec<Claim> = store::get_many(&ctx, &claim_keys).await?;
     for c in claims.iter().filter(|c| c.provider == home) {
         let Some(collection) = env.consortium.claims_collection(&c.provider, &c.insurer) else {
             continue;

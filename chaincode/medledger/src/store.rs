@@ -221,6 +221,19 @@ pub async fn page(
     Ok((kvs, hex::encode(next)))
 }
 
+/// The key range `[start, end)` of a partial composite key.
+fn partial_range(object_type: &str, attributes: &[&str]) -> MedResult<(String, String)> {
+    fabric_sdk::tx::composite_key::partial_key_range(object_type, attributes)
+        .map_err(|e| MedError::Internal(e.to_string()))
+}
+
+fn bad_bookmark() -> MedError {
+    MedError::bad_input(
+        "bookmark",
+        "not a bookmark of this list (pass back the bookmark of the previous page)",
+    )
+}
+
 /// [`page`] with the bookmarks as keys (the key the next page starts at, empty after the
 /// last page).
 async fn page_raw(
@@ -233,14 +246,9 @@ async fn page_raw(
     let size = i32::try_from(size).unwrap_or(i32::MAX);
     // A bookmark outside this owner's range would page through someone else's keys.
     if !bookmark.is_empty() {
-        let (start, end) =
-            fabric_sdk::tx::composite_key::partial_key_range(object_type, attributes)
-                .map_err(|e| MedError::Internal(e.to_string()))?;
+        let (start, end) = partial_range(object_type, attributes)?;
         if bookmark < start.as_str() || bookmark >= end.as_str() {
-            return Err(MedError::bad_input(
-                "bookmark",
-                "not a bookmark of this list (pass back the bookmark of the previous page)",
-            ));
+            return Err(bad_bookmark());
         }
     }
     let (iterator, meta) = ctx
@@ -272,9 +280,7 @@ pub async fn page_indexed<T: DeserializeOwned>(
 
 /// One page of the assets an index lists that `keep` accepts (e.g. those in one status: the
 /// indexes do not move when an asset changes status, so the status is read from the asset).
-/// Reads the index in chunks of the page size until the page is full or the index ends; the
-/// bookmark is the index key the next page starts at (hex; empty once the index is read to
-/// its end), so a page may hold fewer items than asked, and the last one none.
+/// [`page_indexed_across`] with one partial key.
 pub async fn page_indexed_where<T: DeserializeOwned>(
     ctx: &Context,
     index_type: &str,
@@ -283,37 +289,91 @@ pub async fn page_indexed_where<T: DeserializeOwned>(
     request: &PageRequest,
     keep: impl Fn(&T) -> bool,
 ) -> MedResult<(Vec<T>, String)> {
+    page_indexed_across(
+        ctx,
+        index_type,
+        &[attributes.to_vec()],
+        object_type,
+        request,
+        keep,
+    )
+    .await
+}
+
+/// One page of the assets an index lists under several partial keys, read one after the
+/// other in the order given, that `keep` accepts. Reads the index in chunks of the page size
+/// until the page is full or the last partial key's range ends; the bookmark is the index key
+/// the next page starts at (hex; empty once everything is read), so a page may hold fewer
+/// items than asked, and the last one none.
+pub async fn page_indexed_across<T: DeserializeOwned>(
+    ctx: &Context,
+    index_type: &str,
+    partitions: &[Vec<&str>],
+    object_type: &str,
+    request: &PageRequest,
+    keep: impl Fn(&T) -> bool,
+) -> MedResult<(Vec<T>, String)> {
     let size = request.size as usize;
+    // The partial key the bookmark falls in (the first one without a bookmark).
+    let first = if request.bookmark.is_empty() {
+        0
+    } else {
+        let mut found = None;
+        for (i, attributes) in partitions.iter().enumerate() {
+            let (start, end) = partial_range(index_type, attributes)?;
+            if (start.as_str()..end.as_str()).contains(&request.bookmark.as_str()) {
+                found = Some(i);
+                break;
+            }
+        }
+        found.ok_or_else(bad_bookmark)?
+    };
     let mut items = Vec::new();
     let mut bookmark = request.bookmark.clone();
-    loop {
-        let (kvs, next) = page_raw(ctx, index_type, attributes, request.size, &bookmark).await?;
-        let keys = kvs
-            .iter()
-            .map(|(k, _)| last_attribute(k).and_then(|id| keys::primary(object_type, &id)))
-            .collect::<MedResult<Vec<_>>>()?;
-        let values = if keys.is_empty() {
-            Vec::new()
-        } else {
-            ctx.stub().get_multiple_states(&keys).await?
-        };
-        for (((index_key, _), key), value) in kvs.iter().zip(&keys).zip(values) {
-            if items.len() == size {
-                // The page is full: the next one starts at this index entry.
-                return Ok((items, hex::encode(index_key)));
-            }
-            if let Some(bytes) = value {
-                let item: T = decode(key, &bytes)?;
-                if keep(&item) {
-                    items.push(item);
+    for (i, attributes) in partitions.iter().enumerate().skip(first) {
+        loop {
+            let (kvs, next) =
+                page_raw(ctx, index_type, attributes, request.size, &bookmark).await?;
+            let keys = kvs
+                .iter()
+                .map(|(k, _)| last_attribute(k).and_then(|id| keys::primary(object_type, &id)))
+                .collect::<MedResult<Vec<_>>>()?;
+            let values = if keys.is_empty() {
+                Vec::new()
+            } else {
+                ctx.stub().get_multiple_states(&keys).await?
+            };
+            for (((index_key, _), key), value) in kvs.iter().zip(&keys).zip(values) {
+                if items.len() == size {
+                    // The page is full: the next one starts at this index entry.
+                    return Ok((items, hex::encode(index_key)));
+                }
+                if let Some(bytes) = value {
+                    let item: T = decode(key, &bytes)?;
+                    if keep(&item) {
+                        items.push(item);
+                    }
                 }
             }
+            if next.is_empty() {
+                break;
+            }
+            if items.len() == size {
+                return Ok((items, hex::encode(next)));
+            }
+            bookmark = next;
         }
-        if next.is_empty() || items.len() == size {
+        bookmark = String::new();
+        if items.len() == size {
+            // Full at the end of this partial key: the next page starts at the next one.
+            let next = match partitions.get(i + 1) {
+                Some(attributes) => partial_range(index_type, attributes)?.0,
+                None => String::new(),
+            };
             return Ok((items, hex::encode(next)));
         }
-        bookmark = next;
     }
+    Ok((items, String::new()))
 }
 
 fn last_attribute(key: &str) -> MedResult<String> {

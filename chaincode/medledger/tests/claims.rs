@@ -433,15 +433,7 @@ async fn get_and_list_for_provider_insurer_and_patient() {
         let w = &w;
         async move {
             let o = w.query(who, "ListClaims", &args).await;
-            assert_eq!(o.status(), 200, "{}", o.message());
-            let v = json(&o);
-            let ids: Vec<String> = v["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .map(|c| c["claim_id"].as_str().unwrap_or_default().to_owned())
-                .collect();
-            (ids, v["bookmark"].as_str().unwrap_or_default().to_owned())
+            page_ids(&o, "claim_id")
         }
     };
     let p = people();
@@ -519,4 +511,86 @@ async fn get_and_list_for_provider_insurer_and_patient() {
         "bad input: page_size: ",
         "expected 1 to 100, got 101",
     );
+}
+
+#[tokio::test]
+async fn an_insurers_claims_are_listed_across_hospitals_page_by_page() {
+    let w = World::ready_for_claims().await;
+    assert_ok(
+        &w.grant(
+            &w.p.mjh_patient,
+            "C-INS-2",
+            P2,
+            NHIS,
+            "insurance_claim",
+            r#"["encounter"]"#,
+        )
+        .await,
+    );
+    assert_ok(&w.add_record(&w.p.mjh_doctor, "E2", P2, "encounter").await);
+    assert_ok(&w.add_record(&w.p.mjh_doctor, "E3", P2, "encounter").await);
+    assert_ok(
+        &w.submit_claim(&w.p.smc_clerk, "CL-S1", P1, r#"["E1"]"#)
+            .await,
+    );
+    assert_ok(
+        &w.submit_claim(&w.p.mjh_clerk, "CL-M2", P2, r#"["E3"]"#)
+            .await,
+    );
+    assert_ok(
+        &w.submit_claim(&w.p.mjh_clerk, "CL-M1", P2, r#"["E2"]"#)
+            .await,
+    );
+
+    let page = |size: &'static str, bookmark: String| {
+        let w = &w;
+        async move {
+            let o = w
+                .query(
+                    &w.p.nhis_officer,
+                    "ListClaims",
+                    &["", NHIS, "", size, &bookmark],
+                )
+                .await;
+            page_ids(&o, "claim_id")
+        }
+    };
+    // By hospital (Myongji before Seoul), then claim id.
+    let (all, end) = page("10", String::new()).await;
+    assert_eq!(all, ["CL-M1", "CL-M2", "CL-S1"]);
+    assert_eq!(end, "");
+    // Pages of two: the first ends with Myongji's claims, the second starts at Seoul's.
+    let (first, bookmark) = page("2", String::new()).await;
+    assert_eq!(first, ["CL-M1", "CL-M2"]);
+    assert!(!bookmark.is_empty(), "more claims follow");
+    let (second, end) = page("2", bookmark).await;
+    assert_eq!(second, ["CL-S1"]);
+    assert_eq!(end, "");
+    // Pages of one walk across the hospitals without losing or repeating a claim.
+    let mut seen = Vec::new();
+    let mut bookmark = String::new();
+    loop {
+        let (ids, next) = page("1", bookmark).await;
+        seen.extend(ids);
+        if next.is_empty() {
+            break;
+        }
+        bookmark = next;
+    }
+    assert_eq!(seen, ["CL-M1", "CL-M2", "CL-S1"]);
+    // A bookmark of another list is refused.
+    let o = w
+        .query(
+            &w.p.nhis_officer,
+            "ListClaims",
+            &[
+                "",
+                NHIS,
+                "",
+                "1",
+                &hex::encode("\u{0}ClaimByPair\u{0}X\u{0}"),
+            ],
+        )
+        .await;
+    assert_denied(&o, 400, "bad input: ", "bookmark");
 }

@@ -686,3 +686,72 @@ async fn a_grant_takes_effect_from_the_next_block() {
         [TxValidationCode::Valid, TxValidationCode::MvccReadConflict]
     );
 }
+
+#[tokio::test]
+async fn a_check_reads_the_active_consents_of_the_grantee_and_purpose_only() {
+    let w = World::with_patients().await;
+    for id in ["C1", "C2"] {
+        assert_ok(
+            &w.grant(
+                &w.p.smc_patient,
+                id,
+                P1,
+                NHIS,
+                "insurance_claim",
+                r#"["encounter"]"#,
+            )
+            .await,
+        );
+    }
+    assert_ok(
+        &w.grant(&w.p.smc_patient, "C3", P1, MJH, "treatment", r#"["lab"]"#)
+            .await,
+    );
+    let active = |grantee: &str, purpose: &str| -> Vec<String> {
+        w.state_of("ActiveConsents", &[P1, grantee, purpose])
+            .map(|v| {
+                v.as_array()
+                    .expect("a list")
+                    .iter()
+                    .map(|c| c["consent_id"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(active(NHIS, "insurance_claim"), ["C1", "C2"]);
+    assert_eq!(active(MJH, "treatment"), ["C3"]);
+    let check = || async {
+        let o = w
+            .query(
+                &w.p.nhis_officer,
+                "CheckConsent",
+                &[P1, NHIS, "insurance_claim", ""],
+            )
+            .await;
+        assert_eq!(o.status(), 200, "{}", o.message());
+        json(&o)["consent_id"].as_str().map(str::to_owned)
+    };
+    assert_eq!(check().await.as_deref(), Some("C1"));
+
+    // Revoking one leaves the other in force; revoking both leaves no key behind.
+    assert_ok(
+        &w.submit(&w.p.smc_patient, "RevokeConsent", &["C1", ""], &[])
+            .await,
+    );
+    assert_eq!(active(NHIS, "insurance_claim"), ["C2"]);
+    assert_eq!(check().await.as_deref(), Some("C2"));
+    assert_ok(
+        &w.submit(&w.p.smc_patient, "RevokeConsent", &["C2", ""], &[])
+            .await,
+    );
+    assert!(
+        w.state_of("ActiveConsents", &[P1, NHIS, "insurance_claim"])
+            .is_none()
+    );
+    assert_eq!(check().await, None);
+    assert_eq!(
+        active(MJH, "treatment"),
+        ["C3"],
+        "other grantees keep theirs"
+    );
+}

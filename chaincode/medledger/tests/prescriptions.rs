@@ -476,17 +476,7 @@ async fn list_by_patient_and_by_status_with_pages() {
         &w.submit(&w.p.pharmacist, "DispensePrescription", &["RX1"], &[])
             .await,
     );
-    let ids = |o: &fabric_chaincode::testing::TxOutcome| -> (Vec<String>, String) {
-        assert_eq!(o.status(), 200, "{}", o.message());
-        let v = json(o);
-        let ids = v["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .map(|r| r["prescription_id"].as_str().unwrap_or_default().to_owned())
-            .collect();
-        (ids, v["bookmark"].as_str().unwrap_or_default().to_owned())
-    };
+    let ids = |o: &fabric_chaincode::testing::TxOutcome| page_ids(o, "prescription_id");
     // By patient, all statuses, two pages of 4.
     let (first, bm) = ids(&w
         .query(&w.p.smc_patient, "ListPrescriptions", &[P1, "", "4", ""])

@@ -21,7 +21,7 @@ use crate::error::ModelError;
 pub fn to_canonical_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, ModelError> {
     let value = serde_json::to_value(value)?;
     let mut out = Vec::with_capacity(128);
-    write_value(&mut out, &value, &mut String::from("$"))?;
+    write_value(&mut out, &value, &Path::Root)?;
     Ok(out)
 }
 
@@ -35,19 +35,42 @@ pub fn to_canonical_string<T: Serialize + ?Sized>(value: &T) -> Result<String, M
     })
 }
 
-fn write_value(out: &mut Vec<u8>, value: &Value, path: &mut String) -> Result<(), ModelError> {
+/// Where a value sits in the document, spelled out (`$.items[0].price`) only for an error.
+enum Path<'a> {
+    Root,
+    Field(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root => f.write_str("$"),
+            Path::Field(parent, key) => write!(f, "{parent}.{key}"),
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+/// Whether object keys in `BTreeMap` order (UTF-8 byte order) are also in the UTF-16 code unit
+/// order canonical JSON sorts by: the two differ only for characters above U+FFFF against
+/// U+E000–U+FFFF, so keys without either are in order already.
+fn needs_utf16_sort(map: &serde_json::Map<String, Value>) -> bool {
+    map.keys().any(|k| k.chars().any(|c| c >= '\u{e000}'))
+}
+
+fn write_value(out: &mut Vec<u8>, value: &Value, path: &Path<'_>) -> Result<(), ModelError> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                out.extend_from_slice(i.to_string().as_bytes());
-            } else if let Some(u) = n.as_u64() {
-                out.extend_from_slice(u.to_string().as_bytes());
+            if n.is_i64() || n.is_u64() {
+                // serde_json prints integers exactly, without exponent or fraction.
+                out.extend_from_slice(n.to_string().as_bytes());
             } else {
                 return Err(ModelError::NotCanonical {
-                    path: path.clone(),
+                    path: path.to_string(),
                     reason: format!(
                         "{n} is not an integer (no floats: use integer KRW, counts, or strings)"
                     ),
@@ -61,16 +84,19 @@ fn write_value(out: &mut Vec<u8>, value: &Value, path: &mut String) -> Result<()
                 if i > 0 {
                     out.push(b',');
                 }
-                let len = path.len();
-                path.push_str(&format!("[{i}]"));
-                write_value(out, item, path)?;
-                path.truncate(len);
+                write_value(out, item, &Path::Index(path, i))?;
             }
             out.push(b']');
         }
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+            if needs_utf16_sort(map) {
+                entries.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+            } else {
+                // serde_json's map keeps keys sorted (BTreeMap) unless a crate in the build
+                // turns on `preserve_order`: sort then (already-sorted input is one pass).
+                entries.sort_by_key(|(k, _)| *k);
+            }
             out.push(b'{');
             for (i, (key, item)) in entries.into_iter().enumerate() {
                 if i > 0 {
@@ -78,11 +104,7 @@ fn write_value(out: &mut Vec<u8>, value: &Value, path: &mut String) -> Result<()
                 }
                 write_string(out, key)?;
                 out.push(b':');
-                let len = path.len();
-                path.push('.');
-                path.push_str(key);
-                write_value(out, item, path)?;
-                path.truncate(len);
+                write_value(out, item, &Path::Field(path, key))?;
             }
             out.push(b'}');
         }

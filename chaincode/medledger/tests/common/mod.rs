@@ -658,6 +658,20 @@ impl World {
     }
 }
 
+/// The ids (field `id_field` of each item) and the bookmark of a page a list function answered.
+#[track_caller]
+pub fn page_ids(o: &TxOutcome, id_field: &str) -> (Vec<String>, String) {
+    assert_eq!(o.status(), 200, "{}", o.message());
+    let v = json(o);
+    let ids = v["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| item[id_field].as_str().unwrap_or_default().to_owned())
+        .collect();
+    (ids, v["bookmark"].as_str().unwrap_or_default().to_owned())
+}
+
 /// The JSON payload of an outcome.
 #[track_caller]
 pub fn json(o: &TxOutcome) -> serde_json::Value {
