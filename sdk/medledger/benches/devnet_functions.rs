@@ -292,20 +292,12 @@ async fn run() -> Result<(), BoxError> {
         .find(|c| c.name == "medledger")
         .and_then(|c| c.endorsement_policy.clone())
         .ok_or("the default topology has no medledger chaincode")?;
-    topology.chaincodes.push(ChaincodeDef {
-        name: "basic".into(),
-        version: "1.0".into(),
-        sequence: 1,
-        label: None,
-        package_id: Some(BASIC_ID.into()),
-        address: Some(basic_address),
-        command: None,
-        tls: Default::default(),
-        endorsement_policy: Some(policy.clone()),
-        collections: None,
-        collections_file: None,
-        init_required: false,
-    });
+    topology.chaincodes.push(ChaincodeDef::external(
+        "basic",
+        BASIC_ID,
+        &basic_address,
+        policy.clone(),
+    ));
     let cut = topology.block_cutting.clone();
     let dir = tempfile::tempdir()?;
     let t = Instant::now();
