@@ -13,16 +13,15 @@
 //! | `ErasureReceipt` | patient | `ErasureReceipt` |
 //! | `Consent` | consent | `Consent` |
 //! | `ConsentByPatient` | patient, consent | index |
+//! | `ActiveConsents` | patient, grantee, purpose | the active consents (`[Consent]`, by id): a consent check is one read |
 //! | `Record` | record | `MedicalRecord` |
 //! | `RecordByPatient` | patient, record | index |
 //! | `Prescription` | prescription | `MedicationRequest` |
 //! | `PrescriptionByPatient` | patient, prescription | index |
 //! | `PrescriptionByOrg` | org (prescriber, or pharmacy once dispensed), prescription | index |
 //! | `Claim` | claim | `Claim` (key-level policy: provider AND insurer peers) |
-//! | `ClaimByPatient` | patient, claim | index |
-//! | `ClaimByPair` | provider, insurer, claim | index (partial key `provider`: a provider's claims) |
-//! | `ClaimByInsurer` | insurer, claim | index |
-//! | `ClaimByEncounter` | insurer, encounter record, claim | index (one claim per encounter and insurer) |
+//! | `ClaimByPair` | provider, insurer, claim | index (partial key `provider`: a provider's claims; `(hospital, insurer)` of each hospital: an insurer's) |
+//! | `ClaimByEncounter` | insurer, encounter record | the claim id (one claim per encounter and insurer; erasure finds a patient's claims through it) |
 //! | `Certificate` | certificate | `DocumentReference` |
 //! | `CertificateByPatient` | patient, certificate | index |
 //! | `AccessLog` | patient, time, txid | `AuditEvent` |
