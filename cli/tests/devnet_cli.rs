@@ -9,8 +9,10 @@ use fabric_chaincode::chaincode::{error_with_status, success};
 use fabric_chaincode::{Chaincode, ChaincodeServer, Response, Stub};
 use medledger_network::topology::{ChaincodeDef, Topology};
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+
+mod common;
+use common::{Down, Env};
+use std::process::Command;
 
 const KV_ID: &str = "kv_1.0:3333333333333333333333333333333333333333333333333333333333333333";
 
@@ -53,93 +55,6 @@ impl Chaincode for Kv {
     }
 }
 
-struct Env {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    home: PathBuf,
-    devnet: PathBuf,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_owned();
-        Env {
-            home: root.join("home"),
-            devnet: root.join("devnet"),
-            root,
-            _dir: dir,
-        }
-    }
-
-    /// Writes `topology.toml` with `kv` served at `address` (then `adjust`ed) and runs
-    /// `devnet up --detach` with it; returns what `up` printed.
-    fn up(&self, address: &str, adjust: impl FnOnce(&mut Topology)) -> String {
-        let topo = self.root.join("topology.toml");
-        std::fs::write(&topo, topology(address, adjust).to_toml_string().unwrap()).unwrap();
-        self.ok(&[
-            "devnet",
-            "up",
-            "--detach",
-            "--dir",
-            self.devnet.to_str().unwrap(),
-            "--topology",
-            topo.to_str().unwrap(),
-        ])
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_medledger"))
-            .args(args)
-            .env("MEDLEDGER_HOME", &self.home)
-            .env_remove("MEDLEDGER_PROFILE")
-            .current_dir(&self.root)
-            .output()
-            .expect("run medledger")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "medledger {args:?} failed ({:?}):\n{}\n{}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut a = args.to_vec();
-        a.extend(["--output", "json"]);
-        let text = self.ok(&a);
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: {e}: {text}"))
-    }
-
-    /// Runs a failing command; returns (exit code, stderr).
-    fn fails(&self, args: &[&str]) -> (i32, String) {
-        let out = self.run(args);
-        assert!(!out.status.success(), "medledger {args:?} should fail");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-}
-
-/// Stops the devnet even when an assertion failed.
-struct Down<'a>(&'a Env);
-
-impl Drop for Down<'_> {
-    fn drop(&mut self) {
-        let _ = self
-            .0
-            .run(&["devnet", "down", "--dir", self.0.devnet.to_str().unwrap()]);
-    }
-}
-
-/// The default consortium with short blocks and only the `kv` chaincode, served at `address`.
 fn topology(address: &str, adjust: impl FnOnce(&mut Topology)) -> Topology {
     let mut t = Topology::medical_default();
     t.block_cutting.batch_timeout = "50ms".into();
@@ -186,7 +101,7 @@ fn the_cli_against_a_devnet() {
     let devnet = env.devnet.to_str().unwrap();
 
     // up --detach: returns once the network answers, prints the profiles it made.
-    let up = env.up(&address, |_| {});
+    let up = env.devnet_up(&topology(&address, |_| {}));
     let _down = Down(&env);
     assert!(up.contains("seoulmedical-doctor1"), "{up}");
     assert!(up.contains("nhis-claimsofficer1"), "{up}");
@@ -476,7 +391,7 @@ fn mutual_tls_profiles_verbose_logs_and_ctrl_c() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let address = serve_kv(&runtime);
     let env = Env::new();
-    env.up(&address, |t| t.devnet.mutual_tls = true);
+    env.devnet_up(&topology(&address, |t| t.devnet.mutual_tls = true));
     let _down = Down(&env);
 
     // Devnet profiles carry the user's TLS client certificate under mutual TLS.

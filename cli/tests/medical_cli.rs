@@ -7,97 +7,12 @@
 
 use medledger_network::topology::Topology;
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+
+mod common;
+use common::{Down, Env};
 
 const P: &str = "P-SMC-000001";
 const LAB: &str = r#"{"resourceType":"Observation","status":"final","code":{"text":"CRP"}}"#;
-
-struct Env {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    home: PathBuf,
-    devnet: PathBuf,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_owned();
-        Env {
-            home: root.join("home"),
-            devnet: root.join("devnet"),
-            root,
-            _dir: dir,
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_medledger"))
-            .args(args)
-            .env("MEDLEDGER_HOME", &self.home)
-            .env_remove("MEDLEDGER_PROFILE")
-            .env_remove("MEDLEDGER_CHAINCODE")
-            .current_dir(&self.root)
-            .output()
-            .expect("run medledger")
-    }
-
-    /// Runs `medledger --profile <profile> <args>`, which must succeed; returns stdout.
-    fn ok(&self, profile: &str, args: &[&str]) -> String {
-        let mut a = vec!["--profile", profile];
-        a.extend(args);
-        let out = self.run(&a);
-        assert!(
-            out.status.success(),
-            "medledger {a:?} failed ({:?}):\n{}\n{}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn json(&self, profile: &str, args: &[&str]) -> Value {
-        let mut a = args.to_vec();
-        a.extend(["--output", "json"]);
-        let text = self.ok(profile, &a);
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: {e}: {text}"))
-    }
-
-    /// Runs a command that must fail; returns (exit code, stderr).
-    fn fails(&self, profile: &str, args: &[&str]) -> (i32, String) {
-        let mut a = vec!["--profile", profile];
-        a.extend(args);
-        let out = self.run(&a);
-        assert!(
-            !out.status.success(),
-            "medledger {a:?} should fail:\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn file(&self, name: &str, content: &[u8]) -> String {
-        let path = self.root.join(name);
-        std::fs::write(&path, content).unwrap();
-        path.to_str().unwrap().to_owned()
-    }
-}
-
-/// Stops the devnet even when an assertion failed.
-struct Down<'a>(&'a Env);
-
-impl Drop for Down<'_> {
-    fn drop(&mut self) {
-        let _ = self
-            .0
-            .run(&["devnet", "down", "--dir", self.0.devnet.to_str().unwrap()]);
-    }
-}
 
 fn committed_block(v: &Value) -> u64 {
     assert_eq!(v["transaction_id"].as_str().map(str::len), Some(64), "{v}");
@@ -112,26 +27,11 @@ fn the_medical_commands_against_a_devnet() {
     // The default consortium, with short blocks so the test does not wait 2 s per commit.
     let mut t = Topology::medical_default();
     t.block_cutting.batch_timeout = "50ms".into();
-    let topo = env.root.join("topology.toml");
-    std::fs::write(&topo, t.to_toml_string().unwrap()).unwrap();
-    let out = env.run(&[
-        "devnet",
-        "up",
-        "--detach",
-        "--dir",
-        env.devnet.to_str().unwrap(),
-        "--topology",
-        topo.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    env.devnet_up(&t);
     let _down = Down(&env);
 
     // patient register (flags) / get: the home hospital sees the demographics, another not.
-    let reg = env.json(
+    let reg = env.json_as(
         "seoulmedical-clerk1",
         &[
             "patient",
@@ -155,9 +55,9 @@ fn the_medical_commands_against_a_devnet() {
     let private = reg["private_transaction_id"].as_str().unwrap_or_default();
     assert_eq!(private.len(), 64, "{reg}");
     assert_ne!(reg["transaction_id"].as_str(), Some(private));
-    let own = env.json("seoulmedical-doctor1", &["patient", "get", P]);
+    let own = env.json_as("seoulmedical-doctor1", &["patient", "get", P]);
     assert_eq!(own["demographics"]["name"]["family"], "김");
-    let other = env.json("myongji-doctor1", &["patient", "get", P]);
+    let other = env.json_as("myongji-doctor1", &["patient", "get", P]);
     assert_eq!(other["patient"]["status"], "active");
     assert!(other.get("demographics").is_none(), "{other}");
     // From a file; the table output names the fields.
@@ -165,7 +65,7 @@ fn the_medical_commands_against_a_devnet() {
         "p2.json",
         br#"{"name":{"family":"Lee","given":["Ana"]},"birth_date":"1990-01-02","gender":"female"}"#,
     );
-    let table = env.ok(
+    let table = env.ok_as(
         "seoulmedical-clerk1",
         &[
             "patient",
@@ -184,7 +84,7 @@ fn the_medical_commands_against_a_devnet() {
         "bad.json",
         br#"{"name":{"family":"Lee","given":[]},"birth_date":"1990-01-02","gender":"Secretish"}"#,
     );
-    let (code, err) = env.fails(
+    let (code, err) = env.fails_as(
         "seoulmedical-clerk1",
         &[
             "patient",
@@ -200,7 +100,7 @@ fn the_medical_commands_against_a_devnet() {
         "{err}"
     );
     // Bad input: the chaincode's 400 names the field; exit 5 (transaction failed).
-    let (code, err) = env.fails(
+    let (code, err) = env.fails_as(
         "seoulmedical-clerk1",
         &[
             "patient",
@@ -221,7 +121,7 @@ fn the_medical_commands_against_a_devnet() {
     );
 
     // consent grant / list / check / revoke.
-    env.json(
+    env.json_as(
         "seoulmedical-patient1",
         &[
             "consent",
@@ -239,7 +139,7 @@ fn the_medical_commands_against_a_devnet() {
             "30",
         ],
     );
-    env.json(
+    env.json_as(
         "seoulmedical-patient1",
         &[
             "consent",
@@ -256,7 +156,7 @@ fn the_medical_commands_against_a_devnet() {
         ],
     );
     let form = env.file("form.pdf", b"signed form");
-    let paper = env.json(
+    let paper = env.json_as(
         "seoulmedical-clerk1",
         &[
             "consent",
@@ -275,14 +175,14 @@ fn the_medical_commands_against_a_devnet() {
     let paper_id = paper["result"]["consent_id"].as_str().unwrap().to_owned();
     assert!(paper_id.starts_with("CON-"), "{paper}");
     assert_eq!(paper["form_salt"].as_str().map(str::len), Some(64));
-    let list = env.json("seoulmedical-patient1", &["consent", "list", P]);
+    let list = env.json_as("seoulmedical-patient1", &["consent", "list", P]);
     assert_eq!(list["items"].as_array().unwrap().len(), 3, "{list}");
-    let list = env.ok("seoulmedical-patient1", &["consent", "list", P]);
+    let list = env.ok_as("seoulmedical-patient1", &["consent", "list", P]);
     assert!(
         list.contains("CON-MJH-1") && list.contains("GRANTEE"),
         "{list}"
     );
-    let check = env.json(
+    let check = env.json_as(
         "myongji-doctor1",
         &[
             "consent",
@@ -297,11 +197,11 @@ fn the_medical_commands_against_a_devnet() {
         ],
     );
     assert_eq!(check["granted"], true);
-    env.json(
+    env.json_as(
         "seoulmedical-clerk1",
         &["consent", "revoke", &paper_id, "--form", &form],
     );
-    let check = env.json(
+    let check = env.json_as(
         "pharmacy-pharmacist1",
         &[
             "consent",
@@ -317,7 +217,7 @@ fn the_medical_commands_against_a_devnet() {
 
     // record add / get / access (logged); without consent: 403 naming the consent, exit 4.
     let lab = env.file("lab.json", LAB.as_bytes());
-    env.json(
+    env.json_as(
         "seoulmedical-doctor1",
         &[
             "record",
@@ -336,7 +236,7 @@ fn the_medical_commands_against_a_devnet() {
         ],
     );
     let visit = env.file("visit.json", br#"{"resourceType":"Encounter"}"#);
-    let enc = env.json(
+    let enc = env.json_as(
         "seoulmedical-nurse1",
         &[
             "record",
@@ -355,14 +255,14 @@ fn the_medical_commands_against_a_devnet() {
         ],
     );
     assert_eq!(enc["result"]["content_on_ledger"], false);
-    let got = env.json("seoulmedical-doctor1", &["record", "get", "REC-LAB-1"]);
+    let got = env.json_as("seoulmedical-doctor1", &["record", "get", "REC-LAB-1"]);
     assert_eq!(got["content"]["content"], LAB);
-    let access = env.json(
+    let access = env.json_as(
         "myongji-doctor1",
         &["record", "access", "REC-LAB-1", "--purpose", "treatment"],
     );
     assert_eq!(access["result"]["org"], "SeoulMedicalCenterMSP");
-    let (code, err) = env.fails(
+    let (code, err) = env.fails_as(
         "pharmacy-pharmacist1",
         &["record", "access", "REC-LAB-1", "--purpose", "treatment"],
     );
@@ -375,7 +275,7 @@ fn the_medical_commands_against_a_devnet() {
 
     // rx: a nurse cannot prescribe (403, the rule, exit 4); bad code (400 naming the field).
     let med = "code=642102570,name=Amoxicillin 500mg,dose=1 capsule,frequency=3,days=5";
-    let (code, err) = env.fails(
+    let (code, err) = env.fails_as(
         "seoulmedical-nurse1",
         &["rx", "issue", P, "--medication", med],
     );
@@ -385,7 +285,7 @@ fn the_medical_commands_against_a_devnet() {
             && err.contains("caller: nurse of SeoulMedicalCenterMSP"),
         "{err}"
     );
-    let (code, err) = env.fails(
+    let (code, err) = env.fails_as(
         "seoulmedical-doctor1",
         &[
             "rx",
@@ -397,7 +297,7 @@ fn the_medical_commands_against_a_devnet() {
     );
     assert_eq!(code, 5, "{err}");
     assert!(err.contains("prescription.medications[0].code"), "{err}");
-    let (code, err) = env.fails(
+    let (code, err) = env.fails_as(
         "seoulmedical-doctor1",
         &["rx", "issue", P, "--medication", "code=642102570,name=X"],
     );
@@ -406,7 +306,7 @@ fn the_medical_commands_against_a_devnet() {
         err.contains("--medication") && err.contains("dose"),
         "{err}"
     );
-    let issued = env.json(
+    let issued = env.json_as(
         "seoulmedical-doctor1",
         &[
             "rx",
@@ -421,37 +321,37 @@ fn the_medical_commands_against_a_devnet() {
         ],
     );
     assert_eq!(issued["result"]["status"], "issued");
-    let seen = env.json("pharmacy-pharmacist1", &["rx", "get", "RX-1"]);
+    let seen = env.json_as("pharmacy-pharmacist1", &["rx", "get", "RX-1"]);
     assert_eq!(seen["content"]["medications"][0]["code"], "642102570");
-    let dispensed = env.json("pharmacy-pharmacist1", &["rx", "dispense", "RX-1"]);
+    let dispensed = env.json_as("pharmacy-pharmacist1", &["rx", "dispense", "RX-1"]);
     assert_eq!(dispensed["result"]["status"], "dispensed");
     assert!(committed_block(&dispensed) > committed_block(&issued));
-    let (code, err) = env.fails("pharmacy-pharmacist1", &["rx", "dispense", "RX-1"]);
+    let (code, err) = env.fails_as("pharmacy-pharmacist1", &["rx", "dispense", "RX-1"]);
     assert_eq!(code, 5, "{err}");
     assert!(
         err.contains("(409)") && err.contains("already dispensed"),
         "{err}"
     );
-    env.json("pharmacy-clerk1", &["rx", "deliver", "RX-1"]);
-    let (code, err) = env.fails("pharmacy-pharmacist1", &["rx", "get", "RX-404"]);
+    env.json_as("pharmacy-clerk1", &["rx", "deliver", "RX-1"]);
+    let (code, err) = env.fails_as("pharmacy-pharmacist1", &["rx", "get", "RX-404"]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("not found: prescription RX-404"), "{err}");
-    env.json(
+    env.json_as(
         "seoulmedical-doctor1",
         &["rx", "issue", P, "--id", "RX-2", "--medication", med],
     );
-    let cancelled = env.json("seoulmedical-doctor1", &["rx", "cancel", "RX-2"]);
+    let cancelled = env.json_as("seoulmedical-doctor1", &["rx", "cancel", "RX-2"]);
     assert_eq!(cancelled["result"]["status"], "cancelled");
-    let page = env.json("seoulmedical-patient1", &["rx", "list", "--patient", P]);
+    let page = env.json_as("seoulmedical-patient1", &["rx", "list", "--patient", P]);
     assert_eq!(page["items"].as_array().unwrap().len(), 2, "{page}");
-    let table = env.ok(
+    let table = env.ok_as(
         "pharmacy-pharmacist1",
         &["rx", "list", "--status", "delivered"],
     );
     assert!(table.contains("RX-1") && !table.contains("RX-2"), "{table}");
 
     // claim submit / adjudicate / pay / get / list.
-    let sub = env.json(
+    let sub = env.json_as(
         "seoulmedical-clerk1",
         &[
             "claim",
@@ -472,12 +372,12 @@ fn the_medical_commands_against_a_devnet() {
         ],
     );
     assert_eq!(sub["result"]["status"], "submitted");
-    let (code, err) = env.fails(
+    let (code, err) = env.fails_as(
         "seoulmedical-clerk1",
         &["claim", "pay", "CLM-1", "--reference", "PAY-1"],
     );
     assert_eq!(code, 4, "a clerk cannot pay: {err}");
-    env.json(
+    env.json_as(
         "nhis-claimsofficer1",
         &[
             "claim",
@@ -491,15 +391,15 @@ fn the_medical_commands_against_a_devnet() {
             "7083",
         ],
     );
-    let paid = env.json(
+    let paid = env.json_as(
         "nhis-claimsofficer1",
         &["claim", "pay", "CLM-1", "--reference", "PAY-2026-000042"],
     );
     assert_eq!(paid["result"]["status"], "paid");
-    let view = env.json("seoulmedical-clerk1", &["claim", "get", "CLM-1"]);
+    let view = env.json_as("seoulmedical-clerk1", &["claim", "get", "CLM-1"]);
     assert_eq!(view["details"]["total"], 23610);
     assert_eq!(view["payment"]["payment_reference"], "PAY-2026-000042");
-    let claims = env.json(
+    let claims = env.json_as(
         "nhis-claimsofficer1",
         &["claim", "list", "--insurer", "NHISMSP", "--status", "paid"],
     );
@@ -507,7 +407,7 @@ fn the_medical_commands_against_a_devnet() {
 
     // cert issue / verify --file (right and modified) / revoke / get.
     let doc = env.file("cert.txt", "Diagnosis certificate No. 1".as_bytes());
-    let cert = env.json(
+    let cert = env.json_as(
         "seoulmedical-doctor1",
         &[
             "cert",
@@ -522,19 +422,19 @@ fn the_medical_commands_against_a_devnet() {
         ],
     );
     let salt = cert["salt"].as_str().unwrap().to_owned();
-    let ok = env.json(
+    let ok = env.json_as(
         "nhis-claimsofficer1",
         &["cert", "verify", "CERT-1", "--file", &doc, "--salt", &salt],
     );
     assert_eq!(ok["result"], "valid");
     let hash = cert["result"]["document_hash"].as_str().unwrap().to_owned();
-    let ok = env.json(
+    let ok = env.json_as(
         "seoulmedical-patient1",
         &["cert", "verify", "CERT-1", "--hash", &hash],
     );
     assert_eq!(ok["result"], "valid");
     let forged = env.file("forged.txt", "Diagnosis certificate No. 2".as_bytes());
-    let (code, err) = env.fails(
+    let (code, err) = env.fails_as(
         "nhis-claimsofficer1",
         &[
             "cert", "verify", "CERT-1", "--file", &forged, "--salt", &salt,
@@ -542,20 +442,20 @@ fn the_medical_commands_against_a_devnet() {
     );
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("hash_mismatch"), "{err}");
-    env.json(
+    env.json_as(
         "seoulmedical-doctor1",
         &["cert", "revoke", "CERT-1", "--reason", "issued_in_error"],
     );
-    let (_, err) = env.fails(
+    let (_, err) = env.fails_as(
         "nhis-claimsofficer1",
         &["cert", "verify", "CERT-1", "--file", &doc, "--salt", &salt],
     );
     assert!(err.contains("revoked"), "{err}");
-    let got = env.json("seoulmedical-doctor1", &["cert", "get", "CERT-1"]);
+    let got = env.json_as("seoulmedical-doctor1", &["cert", "get", "CERT-1"]);
     assert_eq!(got["status"], "revoked");
 
     // history / audit.
-    let history = env.json("seoulmedical-auditor1", &["history", "rx", "RX-1"]);
+    let history = env.json_as("seoulmedical-auditor1", &["history", "rx", "RX-1"]);
     let statuses: Vec<&str> = history["items"]
         .as_array()
         .unwrap()
@@ -563,17 +463,17 @@ fn the_medical_commands_against_a_devnet() {
         .map(|h| h["value"]["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["delivered", "dispensed", "issued"]);
-    let log = env.json("seoulmedical-patient1", &["audit", P]);
+    let log = env.json_as("seoulmedical-patient1", &["audit", P]);
     assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
     assert_eq!(log["items"][0]["agent"]["msp_id"], "MyongjiHospitalMSP");
-    let log = env.ok("seoulmedical-patient1", &["audit", P]);
+    let log = env.ok_as("seoulmedical-patient1", &["audit", P]);
     assert!(
         log.contains("REC-LAB-1") && log.contains("MyongjiHospitalMSP"),
         "{log}"
     );
 
     // events watch: typed medical events, from block 0.
-    let out = env.ok(
+    let out = env.ok_as(
         "seoulmedical-patient1",
         &[
             "events",
@@ -599,7 +499,7 @@ fn the_medical_commands_against_a_devnet() {
         "typed, not raw: {}",
         events[0]
     );
-    let out = env.ok(
+    let out = env.ok_as(
         "seoulmedical-patient1",
         &["events", "watch", "--start-block", "0", "--limit", "4"],
     );
@@ -609,9 +509,9 @@ fn the_medical_commands_against_a_devnet() {
     );
 
     // patient erase: the demographics are gone, the patient is erased.
-    let erased = env.json("seoulmedical-clerk1", &["patient", "erase", P]);
+    let erased = env.json_as("seoulmedical-clerk1", &["patient", "erase", P]);
     assert_eq!(erased["result"]["patient_id"], P);
-    let view = env.json("seoulmedical-clerk1", &["patient", "get", P]);
+    let view = env.json_as("seoulmedical-clerk1", &["patient", "get", P]);
     assert_eq!(view["patient"]["status"], "erased");
     assert!(view.get("demographics").is_none(), "{view}");
 }

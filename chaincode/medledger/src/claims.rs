@@ -46,14 +46,12 @@ fn pair_key(c: &Claim) -> MedResult<String> {
     )
 }
 
-fn collection(env: &Env, claim: &Claim) -> MedResult<String> {
+/// The collection of a provider–insurer pair (the claim's details, decision and payment).
+fn collection(env: &Env, provider: &str, insurer: &str) -> MedResult<String> {
     env.consortium
-        .claims_collection(&claim.provider, &claim.insurer)
+        .claims_collection(provider, insurer)
         .ok_or_else(|| {
-            MedError::Internal(format!(
-                "no claims collection for {} and {}",
-                claim.provider, claim.insurer
-            ))
+            MedError::Internal(format!("no claims collection for {provider} and {insurer}"))
         })
 }
 
@@ -104,12 +102,7 @@ pub async fn submit(
     details.validate().map_err(|e| e.within("claim"))?;
     let salt = store::transient_salt(&ctx)?;
     let provider = caller.msp_id.clone();
-    let collection = env
-        .consortium
-        .claims_collection(&provider, &insurer)
-        .ok_or_else(|| {
-            MedError::Internal(format!("no claims collection for {provider} and {insurer}"))
-        })?;
+    let collection = collection(&env, &provider, &insurer)?;
 
     // The patient, their active consents to the insurer, the claim's key, the encounters and
     // their claim markers in one read; the checks below still run in the documented order.
@@ -277,7 +270,7 @@ pub async fn adjudicate(
             claim.status
         )));
     }
-    let collection = collection(&env, &claim)?;
+    let collection = collection(&env, &claim.provider, &claim.insurer)?;
     let details: ClaimDetailsPrivate = store::get_private(
         &ctx,
         &collection,
@@ -335,7 +328,7 @@ pub async fn pay(env: Arc<Env>, ctx: Context, claim_id: String) -> MedResult<Cla
             claim.status
         )));
     }
-    let collection = collection(&env, &claim)?;
+    let collection = collection(&env, &claim.provider, &claim.insurer)?;
     claim.status = ClaimStatus::Paid;
     claim.paid_at = Some(store::now(&ctx)?);
     store::put(&ctx, &key, &claim).await?;
@@ -386,7 +379,7 @@ pub async fn get(env: Arc<Env>, ctx: Context, claim_id: String) -> MedResult<Cla
         payment: None,
     };
     if member && !caller.has_role(&[Role::Auditor]) {
-        let c = collection(&env, &view.claim)?;
+        let c = collection(&env, &view.claim.provider, &view.claim.insurer)?;
         let id = view.claim.claim_id.clone();
         view.details = store::get_private::<ClaimDetailsPrivate>(
             &ctx,
@@ -432,7 +425,6 @@ pub async fn list(
     let request = PageRequest::new(page_size.parse("page_size")?, &bookmark)?;
     // The partial keys of `ClaimByPair` to read, in order: a provider's claims are one partial
     // key; an insurer's are one per hospital (listed by hospital, then claim id).
-    let hospitals: Vec<&str>;
     let partitions: Vec<Vec<&str>> = match (provider.is_empty(), insurer.is_empty()) {
         (true, true) => {
             return Err(MedError::bad_input(
@@ -442,17 +434,13 @@ pub async fn list(
         }
         (false, true) => vec![vec![provider.as_str()]],
         (true, false) => {
-            let mut all: Vec<&str> = env
+            let mut each: Vec<Vec<&str>> = env
                 .consortium
                 .of_kind(OrgKind::Hospital)
-                .map(|o| o.msp_id.as_str())
+                .map(|h| vec![h.msp_id.as_str(), insurer.as_str()])
                 .collect();
-            all.sort_unstable();
-            hospitals = all;
-            hospitals
-                .iter()
-                .map(|h| vec![*h, insurer.as_str()])
-                .collect()
+            each.sort_unstable();
+            each
         }
         (false, false) => vec![vec![provider.as_str(), insurer.as_str()]],
     };

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use fabric_chaincode::contract::Context;
 use medledger_model::{
-    Claim, ClaimStatus, Commitment, Consent, ErasureReceipt, EventPayload, MedicalRecord, OrgKind,
-    Patient, PatientDemographics, PatientPrivate, PatientStatus, PatientView, RecordCategory, Role,
+    Claim, ClaimStatus, Commitment, ErasureReceipt, EventPayload, MedicalRecord, OrgKind, Patient,
+    PatientDemographics, PatientPrivate, PatientStatus, PatientView, RecordCategory, Role,
     StoredPhi, commit_json, events, validate,
 };
 
@@ -15,7 +15,7 @@ use crate::caller::Caller;
 use crate::consortium::PRESCRIPTIONS_COLLECTION;
 use crate::error::{MedError, MedResult};
 use crate::keys::{self, types};
-use crate::{phi, store};
+use crate::{consents, phi, store};
 
 /// Loads a patient (404 if unknown).
 pub(crate) async fn load(ctx: &Context, patient_id: &str) -> MedResult<Patient> {
@@ -230,13 +230,7 @@ pub async fn erase(env: Arc<Env>, ctx: Context, patient_id: String) -> MedResult
     {
         sealed(types::RECORD_CONTENT, &[&r.record_id])?;
     }
-    let consents: Vec<Consent> = store::load_indexed(
-        &ctx,
-        types::CONSENT_BY_PATIENT,
-        &[&patient_id],
-        types::CONSENT,
-    )
-    .await?;
+    let consents = consents::of_patient(&ctx, &patient_id).await?;
     for c in &consents {
         if c.document_org.as_deref() == Some(home.as_str()) {
             sealed(types::CONSENT_DOCUMENT, &[&c.consent_id, "grant"])?;

@@ -308,21 +308,8 @@ pub fn assert_nothing_written(o: &TxOutcome) {
             "metadata writes: {:?}",
             ns.kv.metadata_writes
         );
-        for c in &ns.collections {
-            assert!(
-                c.hashed.hashed_writes.is_empty() && c.hashed.metadata_writes.is_empty(),
-                "private writes to {}",
-                c.collection
-            );
-        }
     }
-    let private = o
-        .simulation
-        .private
-        .as_ref()
-        .map(|p| p.ns_pvt_rwset.len())
-        .unwrap_or(0);
-    assert_eq!(private, 0, "a private write set");
+    assert_public_only(o);
     assert!(o.event.is_none(), "an event: {:?}", o.event);
     assert_eq!(o.code, None, "committed");
     assert!(o.payload().is_empty(), "a payload: {}", o.payload_str());
